@@ -1,0 +1,40 @@
+/**
+ * @file store_int.h  Store backends (only src/store includes this)
+ */
+
+#include "store/store.h"
+
+struct store_migration {
+	uint32_t version;
+	const char *name;
+	const char *sql;
+};
+
+extern const struct store_migration store_migrations[];
+extern const size_t store_migrationc;
+
+/** One backend: a const table of functions, like curl's struct Curl_ssl */
+struct store_backend {
+	const char *name;
+	int (*open)(void **dbp, const char *path);
+	void (*close)(void *db);
+	int (*schema_version)(void *db, uint32_t *version);
+	int (*ext_add)(void *db, const struct store_ext *ext);
+	int (*ext_get)(void *db, const char *number, struct store_ext *ext);
+	int (*ext_update_ha1)(void *db, const char *number, const char *md5,
+			      const char *sha256);
+	int (*ext_remove)(void *db, const char *number);
+	int (*ext_foreach)(void *db, store_ext_h *h, void *arg);
+	int (*contact_put)(void *db, const struct store_contact *c);
+	int (*contact_remove)(void *db, const char *ext, const char *uri);
+	int (*contact_remove_ext)(void *db, const char *ext);
+	int (*contact_foreach)(void *db, const char *ext, store_contact_h *h,
+			       void *arg);
+	int (*contact_purge)(void *db, int64_t now);
+	int (*cdr_add)(void *db, struct store_cdr *cdr);
+	int (*cdr_foreach)(void *db, uint32_t limit, store_cdr_h *h,
+			   void *arg);
+	int (*flush)(void *db);
+};
+
+extern const struct store_backend store_sqlite;
