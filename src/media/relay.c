@@ -1,0 +1,1187 @@
+/**
+ * @file relay.c  Media relay: worker threads moving RTP/RTCP between the
+ *                two legs of a call
+ *
+ * Threads and memory ownership. libre 1.1.0 reference counts are not
+ * atomic, so an object is only ever mem_ref()'d or mem_deref()'d by the one
+ * thread that owns it at that moment; ownership moves with a message and
+ * the sender never touches the object again.
+ *
+ * - struct media and struct mcall belong to the SIP thread (the thread that
+ *   called media_alloc()). So does m->mq, the SIP thread's own mqueue,
+ *   created in media_alloc() and freed in the media destructor.
+ * - struct worker lives in the m->workv array. w->mq, w->relays and w->tmr
+ *   belong to the worker thread: it creates them after re_thread_init()
+ *   and frees them before re_thread_close(). The SIP thread only calls
+ *   mqueue_push(w->mq, ...) between the start handshake and MSG_QUIT.
+ * - struct relay is built by the SIP thread in mcall_alloc() (the sockets
+ *   are bound there so that errors show at once), then handed to a worker
+ *   with MSG_ADD. From then on the worker alone reads, writes,
+ *   fd_listen()s and frees it (on MSG_DEL, or when the worker quits). The
+ *   SIP thread keeps the pointer in mc->rel only to name the relay in
+ *   MSG_PEER and MSG_DEL; it never dereferences it.
+ * - struct peermsg is allocated by the SIP thread and freed by the worker
+ *   that receives MSG_PEER.
+ * - struct tomsg (a timeout report) is allocated by a worker, linked into
+ *   m->inflight under m->lock, then pushed to m->mq. Whoever unlinks it
+ *   under m->lock frees it: the SIP thread's handler, the worker itself if
+ *   the push failed, or the media destructor once the workers are gone.
+ * - struct portpool is shared and has its own mutex; it outlives the
+ *   workers, which give ports back.
+ * - m->timeout_s is atomic: the SIP thread writes it, workers read it.
+ * - m->lock covers m->inflight and the start handshake (w->ready, w->err).
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <re.h>
+#include "core/core.h"
+#include "media/media.h"
+#include "media/media_int.h"
+
+#define DEBUG_MODULE "media"
+
+
+enum {
+	BUFSZ = 2048,	      /**< receive buffer, larger than any RTP   */
+	DRAIN_MAX = 64,	      /**< datagrams read per socket event       */
+	BIND_ATTEMPTS = 8,    /**< port pairs tried when one is in use   */
+	TICK_MS = 1000,	      /**< worker timer period                   */
+	PUSH_RETRIES = 1000,  /**< 1 ms waits for room in a full mqueue  */
+	THREADS_MAX = 64,     /**< upper bound of media_conf.threads     */
+	MAXFDS_FLOOR = 1024,  /**< fd table of a worker, at least        */
+	MAXFDS_CEIL = 131072, /**< ... and at most                       */
+};
+
+/** Messages between the SIP thread and the workers */
+enum msg_id {
+	MSG_ADD = 1, /**< SIP -> worker: struct relay, now the worker's  */
+	MSG_PEER,    /**< SIP -> worker: struct peermsg                  */
+	MSG_DEL,     /**< SIP -> worker: struct relay to free            */
+	MSG_QUIT,    /**< SIP -> worker: leave re_main()                 */
+	MSG_TIMEOUT, /**< worker -> SIP: struct tomsg                    */
+};
+
+enum comp {
+	COMP_RTP = 0,
+	COMP_RTCP = 1,
+};
+
+struct relay;
+struct media;
+
+/** One UDP socket of a relay; the fd handler argument */
+struct sock {
+	struct relay *rel;
+	int fd;
+	uint8_t side;	/**< enum media_side         */
+	uint8_t comp;	/**< enum comp               */
+	bool listening; /**< fd_listen() succeeded   */
+};
+
+/** One side of a relay: the sockets facing one phone or trunk */
+struct leg {
+	struct sock sock[2]; /**< RTP, RTCP                           */
+	uint16_t port;	     /**< our RTP port, 0 if none taken       */
+	struct sa peer[2];   /**< where RTP and RTCP go on this side  */
+	bool latched[2];     /**< peer learnt from a received packet  */
+	uint64_t pkts_in;    /**< datagrams received on this side     */
+	uint64_t pkts_fwd;   /**< ... forwarded to the other side     */
+	uint64_t bytes_fwd;  /**< ... and their bytes                 */
+	uint64_t dropped;    /**< ... dropped: other side has no peer */
+	uint64_t errors;     /**< ... failed to send, or too large    */
+};
+
+/** The media of one call, owned by a worker once started (MSG_ADD) */
+struct relay {
+	struct le le;	       /**< in worker->relays                   */
+	struct portpool *pool; /**< where the two port pairs go back    */
+	char *tag;	       /**< call tag (Call-ID) for log lines    */
+	struct leg leg[2];     /**< indexed by enum media_side          */
+	uint64_t last;	       /**< jiffies of start/last packet/peer   */
+	bool active;	       /**< a packet came since the last tick   */
+	bool reported;	       /**< timeout reported to the SIP thread  */
+	bool started;	       /**< a worker took it over               */
+};
+
+/** A relay thread with its own libre loop */
+struct worker {
+	struct media *m; /**< owner; outlives the thread          */
+	unsigned idx;
+	pthread_t tid;
+	bool started;	    /**< thread runs (SIP thread only)       */
+	bool ready;	    /**< handshake done (under m->lock)      */
+	int err;	    /**< start result (under m->lock)        */
+	atomic_bool quit;   /**< leave the loop (MSG_QUIT, fallback) */
+	struct mqueue *mq;  /**< worker's inbox                      */
+	struct list relays; /**< struct relay, worker only           */
+	struct tmr tmr;	    /**< 1 s tick, worker only               */
+};
+
+/** The media relay (SIP thread) */
+struct media {
+	struct sa laddr; /**< address we bind and announce     */
+	struct portpool *pool;
+	struct worker *workv;
+	uint32_t workc;
+	uint32_t next;	   /**< round-robin worker index         */
+	struct mqueue *mq; /**< SIP thread's inbox (timeouts)    */
+	media_timeout_h *toh;
+	void *arg;
+	struct list calls; /**< struct mcall, SIP thread only    */
+	atomic_uint timeout_s;
+	int tos;	      /**< IP_TOS / IPV6_TCLASS value       */
+	int maxfds;	      /**< fd table size of every worker    */
+	uint64_t timeouts;    /**< timeouts reported, SIP thread    */
+	pthread_mutex_t lock; /**< inflight, worker handshake       */
+	pthread_cond_t cond;
+	bool sync_ok;	      /**< lock and cond initialised        */
+	struct list inflight; /**< struct tomsg, under lock         */
+};
+
+/** The SIP thread's handle on the media of one call */
+struct mcall {
+	struct le le;	   /**< in media->calls                     */
+	struct media *m;   /**< NULL once the media object is gone  */
+	struct worker *w;  /**< worker that owns rel                */
+	struct relay *rel; /**< a name only: never dereferenced     */
+	uint16_t port[2];  /**< our RTP port toward each side       */
+};
+
+/** MSG_PEER payload */
+struct peermsg {
+	struct relay *rel;
+	enum media_side side;
+	struct sa addr[2]; /**< RTP, RTCP; unset means unknown      */
+};
+
+/** MSG_TIMEOUT payload */
+struct tomsg {
+	struct le le; /**< in media->inflight, under m->lock   */
+	char *tag;
+};
+
+
+static void sleep_ms(long ms)
+{
+	const struct timespec ts = { .tv_sec = ms / 1000,
+				     .tv_nsec = (ms % 1000) * 1000000L };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+
+/*
+ * A full pipe means the worker is busy, not gone: wait a little for room
+ * (at most about a second) instead of losing a teardown.
+ */
+static int worker_push(struct worker *w, enum msg_id id, void *data)
+{
+	int err = 0;
+
+	for (unsigned i = 0; i <= PUSH_RETRIES; i++) {
+		err = mqueue_push(w->mq, id, data);
+		if (err != EAGAIN && err != EWOULDBLOCK)
+			break;
+
+		sleep_ms(1);
+	}
+
+	return err;
+}
+
+
+/* ---- relay: created on the SIP thread, then worker only ------------- */
+
+
+static void sock_close(struct sock *sk)
+{
+	if (sk->listening)
+		fd_close(sk->fd);
+	sk->listening = false;
+
+	if (sk->fd >= 0)
+		(void)close(sk->fd);
+	sk->fd = -1;
+}
+
+
+static void relay_log_stats(const struct relay *rel)
+{
+	const struct leg *a = &rel->leg[MEDIA_SIDE_A];
+	const struct leg *b = &rel->leg[MEDIA_SIDE_B];
+
+	log_ctx_set(rel->tag);
+	log_info("relay %u/%u closed: A->B %llu of %llu pkts %llu bytes,"
+		 " B->A %llu of %llu pkts %llu bytes, dropped %llu,"
+		 " errors %llu\n",
+		 a->port, b->port, (unsigned long long)a->pkts_fwd,
+		 (unsigned long long)a->pkts_in,
+		 (unsigned long long)a->bytes_fwd,
+		 (unsigned long long)b->pkts_fwd,
+		 (unsigned long long)b->pkts_in,
+		 (unsigned long long)b->bytes_fwd,
+		 (unsigned long long)(a->dropped + b->dropped),
+		 (unsigned long long)(a->errors + b->errors));
+	log_ctx_clear();
+}
+
+
+/* Runs on the SIP thread before MSG_ADD, on the worker after it. */
+static void relay_destructor(void *arg)
+{
+	struct relay *rel = arg;
+
+	list_unlink(&rel->le);
+
+	if (rel->started)
+		relay_log_stats(rel);
+
+	for (int s = 0; s < 2; s++) {
+		struct leg *leg = &rel->leg[s];
+
+		sock_close(&leg->sock[COMP_RTP]);
+		sock_close(&leg->sock[COMP_RTCP]);
+
+		if (leg->port)
+			portpool_put(rel->pool, leg->port);
+		leg->port = 0;
+	}
+
+	mem_deref(rel->tag);
+}
+
+
+static int sock_open(int *fdp, const struct media *m, uint16_t port)
+{
+	struct sa a = m->laddr;
+	int fd, err;
+
+	sa_set_port(&a, port);
+
+	fd = socket(sa_af(&a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_UDP);
+	if (fd < 0)
+		return errno;
+
+	/* RFC 2474: DSCP in the upper six bits of TOS / Traffic Class */
+	if (sa_af(&a) == AF_INET6)
+		err = setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &m->tos,
+				 sizeof(m->tos));
+	else
+		err = setsockopt(fd, IPPROTO_IP, IP_TOS, &m->tos,
+				 sizeof(m->tos));
+	if (err)
+		log_warn("cannot mark port %u with TOS 0x%02x: %m\n", port,
+			 m->tos, errno);
+
+	if (bind(fd, &a.u.sa, a.len) < 0) {
+		err = errno;
+		(void)close(fd);
+		return err;
+	}
+
+	/* libre indexes its fd table by fd number */
+	if (fd >= m->maxfds) {
+		log_warn("fd %d beyond the relay's table of %d\n", fd,
+			 m->maxfds);
+		(void)close(fd);
+		return EMFILE;
+	}
+
+	*fdp = fd;
+
+	return 0;
+}
+
+
+/*
+ * Bind RTP and RTCP of one leg. A pair that another program holds goes
+ * back to the end of the pool, and the next one is tried.
+ */
+static int leg_open(struct leg *leg, const struct media *m)
+{
+	int err = EADDRINUSE;
+
+	for (int i = 0; i < BIND_ATTEMPTS; i++) {
+		uint16_t port;
+
+		err = portpool_get(m->pool, &port);
+		if (err)
+			return err;
+
+		err = sock_open(&leg->sock[COMP_RTP].fd, m, port);
+		if (!err)
+			err = sock_open(&leg->sock[COMP_RTCP].fd, m,
+					(uint16_t)(port + 1));
+		if (!err) {
+			leg->port = port;
+			return 0;
+		}
+
+		sock_close(&leg->sock[COMP_RTP]);
+		sock_close(&leg->sock[COMP_RTCP]);
+		portpool_put(m->pool, port);
+
+		if (err != EADDRINUSE)
+			return err;
+
+		log_debug("ports %u-%u in use elsewhere, trying others\n",
+			  port, port + 1);
+	}
+
+	return err;
+}
+
+
+static int relay_alloc(struct relay **relp, const struct media *m,
+		       const char *tag)
+{
+	struct relay *rel;
+	int err;
+
+	rel = mem_zalloc(sizeof(*rel), relay_destructor);
+	if (!rel)
+		return ENOMEM;
+
+	rel->pool = m->pool;
+
+	for (int s = 0; s < 2; s++) {
+		for (int c = 0; c < 2; c++) {
+			struct sock *sk = &rel->leg[s].sock[c];
+
+			sk->rel = rel;
+			sk->fd = -1;
+			sk->side = (uint8_t)s;
+			sk->comp = (uint8_t)c;
+		}
+	}
+
+	err = str_dup(&rel->tag, tag);
+	if (err)
+		goto out;
+
+	err = leg_open(&rel->leg[MEDIA_SIDE_A], m);
+	if (err)
+		goto out;
+
+	err = leg_open(&rel->leg[MEDIA_SIDE_B], m);
+
+out:
+	if (err)
+		mem_deref(rel);
+	else
+		*relp = rel;
+
+	return err;
+}
+
+
+/* ---- worker thread --------------------------------------------------- */
+
+
+/* Symmetric RTP: send back to where the phone really sends from. */
+static void latch(struct relay *rel, struct leg *leg, enum comp c,
+		  const struct sa *src)
+{
+	const bool was_set = sa_isset(&leg->peer[c], SA_ALL);
+	const char side = leg == &rel->leg[MEDIA_SIDE_A] ? 'A' : 'B';
+	const char *what = c == COMP_RTP ? "RTP" : "RTCP";
+
+	log_ctx_set(rel->tag);
+	if (was_set && sa_cmp(&leg->peer[c], src, SA_ALL))
+		log_debug("side %c %s confirmed from %J\n", side, what, src);
+	else if (was_set)
+		log_info("side %c %s latched to %J (signalled %J)\n", side,
+			 what, src, &leg->peer[c]);
+	else
+		log_info("side %c %s latched to %J\n", side, what, src);
+	log_ctx_clear();
+
+	leg->peer[c] = *src;
+	leg->latched[c] = true;
+}
+
+
+static void relay_forward(struct relay *rel, struct leg *in, struct leg *out,
+			  enum comp c, const uint8_t *buf, size_t n)
+{
+	const struct sa *dst = &out->peer[c];
+
+	if (!sa_isset(dst, SA_ALL)) {
+		++in->dropped;
+		return;
+	}
+
+	if (sendto(out->sock[c].fd, buf, n, 0, &dst->u.sa, dst->len) < 0) {
+		if (!in->errors) {
+			log_ctx_set(rel->tag);
+			log_warn("send to %J failed: %m\n", dst, errno);
+			log_ctx_clear();
+		}
+		++in->errors;
+		return;
+	}
+
+	++in->pkts_fwd;
+	in->bytes_fwd += n;
+}
+
+
+/* Payload agnostic: RTP, RTCP and RFC 4733 events go through untouched. */
+static void sock_h(int flags, void *arg)
+{
+	struct sock *sk = arg;
+	struct relay *rel = sk->rel;
+	struct leg *in = &rel->leg[sk->side];
+	struct leg *out = &rel->leg[!sk->side];
+	const enum comp c = (enum comp)sk->comp;
+	uint8_t buf[BUFSZ];
+
+	/* FD_EXCEPT too: reading is what clears a pending socket error */
+	(void)flags;
+
+	for (int i = 0; i < DRAIN_MAX; i++) {
+		struct sa src;
+		ssize_t n;
+
+		sa_init(&src, AF_UNSPEC);
+		src.len = sizeof(src.u);
+
+		n = recvfrom(sk->fd, buf, sizeof(buf), MSG_TRUNC, &src.u.sa,
+			     &src.len);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			/* an ICMP error was queued; the socket goes on */
+			continue;
+		}
+
+		rel->active = true;
+		++in->pkts_in;
+
+		if (!in->latched[c])
+			latch(rel, in, c, &src);
+
+		if ((size_t)n > sizeof(buf)) {
+			++in->errors;
+			continue;
+		}
+
+		relay_forward(rel, in, out, c, buf, (size_t)n);
+	}
+}
+
+
+static void relay_start(struct worker *w, struct relay *rel)
+{
+	list_append(&w->relays, &rel->le, rel);
+	rel->started = true;
+	rel->last = tmr_jiffies();
+
+	for (int s = 0; s < 2; s++) {
+		for (int c = 0; c < 2; c++) {
+			struct sock *sk = &rel->leg[s].sock[c];
+			int err;
+
+			err = fd_listen(sk->fd, FD_READ, sock_h, sk);
+			if (err) {
+				/* Kept until MSG_DEL: the SIP thread still
+				 * names it. It relays nothing. */
+				log_ctx_set(rel->tag);
+				log_error("cannot poll port %u: %m\n",
+					  rel->leg[s].port + c, err);
+				log_ctx_clear();
+				return;
+			}
+			sk->listening = true;
+		}
+	}
+}
+
+
+static void peer_apply(struct peermsg *pm)
+{
+	struct relay *rel = pm->rel;
+	struct leg *leg = &rel->leg[pm->side];
+
+	for (int c = 0; c < 2; c++) {
+		if (sa_isset(&pm->addr[c], SA_ALL))
+			leg->peer[c] = pm->addr[c];
+		else
+			sa_init(&leg->peer[c], AF_UNSPEC);
+
+		/* a new offer/answer: learn the source again */
+		leg->latched[c] = false;
+	}
+
+	/* signalling activity restarts the media timeout */
+	rel->last = tmr_jiffies();
+	rel->reported = false;
+
+	log_ctx_set(rel->tag);
+	log_debug("side %c peer RTP %J RTCP %J\n",
+		  pm->side == MEDIA_SIDE_A ? 'A' : 'B', &leg->peer[COMP_RTP],
+		  &leg->peer[COMP_RTCP]);
+	log_ctx_clear();
+
+	mem_deref(pm);
+}
+
+
+static void worker_mq_h(int id, void *data, void *arg)
+{
+	struct worker *w = arg;
+
+	switch (id) {
+
+	case MSG_ADD:
+		relay_start(w, data);
+		break;
+
+	case MSG_PEER:
+		peer_apply(data);
+		break;
+
+	case MSG_DEL:
+		mem_deref(data);
+		break;
+
+	case MSG_QUIT:
+		atomic_store(&w->quit, true);
+		re_cancel();
+		break;
+
+	default:
+		log_warn("worker %u: unknown message %d\n", w->idx, id);
+		break;
+	}
+}
+
+
+static void tomsg_destructor(void *arg)
+{
+	struct tomsg *tm = arg;
+
+	mem_deref(tm->tag);
+}
+
+
+/* Returns true once the SIP thread has the report. */
+static bool timeout_report(struct media *m, const struct relay *rel)
+{
+	struct tomsg *tm;
+	int err;
+
+	tm = mem_zalloc(sizeof(*tm), tomsg_destructor);
+	if (!tm)
+		return false;
+
+	err = str_dup(&tm->tag, rel->tag);
+	if (err) {
+		mem_deref(tm);
+		return false;
+	}
+
+	pthread_mutex_lock(&m->lock);
+	list_append(&m->inflight, &tm->le, tm);
+	pthread_mutex_unlock(&m->lock);
+
+	err = mqueue_push(m->mq, MSG_TIMEOUT, tm);
+	if (!err)
+		return true; /* tm is no longer ours */
+
+	pthread_mutex_lock(&m->lock);
+	list_unlink(&tm->le);
+	pthread_mutex_unlock(&m->lock);
+	mem_deref(tm);
+
+	return false;
+}
+
+
+static void worker_tick(void *arg)
+{
+	struct worker *w = arg;
+	struct media *m = w->m;
+	const uint64_t now = tmr_jiffies();
+	const uint64_t limit = (uint64_t)atomic_load(&m->timeout_s) * 1000;
+	struct le *le;
+
+	tmr_start(&w->tmr, TICK_MS, worker_tick, w);
+
+	/* fallback if MSG_QUIT found no room in the pipe */
+	if (atomic_load(&w->quit)) {
+		re_cancel();
+		return;
+	}
+
+	LIST_FOREACH(&w->relays, le)
+	{
+		struct relay *rel = le->data;
+
+		if (rel->active) {
+			rel->last = now;
+			rel->active = false;
+		}
+
+		if (!limit || rel->reported || now - rel->last < limit)
+			continue;
+
+		rel->reported = timeout_report(m, rel);
+	}
+}
+
+
+static int worker_init(struct worker *w)
+{
+	int err;
+
+	err = re_thread_init();
+	if (err)
+		return err;
+
+	/* before the first fd_listen(), which would fix the size at 1024 */
+	err = fd_setsize(w->m->maxfds);
+	if (err)
+		return err;
+
+	err = mqueue_alloc(&w->mq, worker_mq_h, w);
+	if (err)
+		return err;
+
+	tmr_start(&w->tmr, TICK_MS, worker_tick, w);
+
+	return 0;
+}
+
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct media *m = w->m;
+	int err;
+
+	tmr_init(&w->tmr);
+	list_init(&w->relays);
+
+	err = worker_init(w);
+
+	pthread_mutex_lock(&m->lock);
+	w->err = err;
+	w->ready = true;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+
+	/* Leave only on MSG_QUIT: the SIP thread may still push to w->mq. */
+	while (!err && !atomic_load(&w->quit)) {
+		int lerr = re_main(NULL);
+
+		if (lerr) {
+			log_error("worker %u: loop failed: %m\n", w->idx,
+				  lerr);
+			sleep_ms(10);
+		}
+	}
+
+	/* Relays still here are freed here, so every port comes back. */
+	tmr_cancel(&w->tmr);
+	list_flush(&w->relays);
+	w->mq = mem_deref(w->mq);
+	re_thread_close();
+
+	return NULL;
+}
+
+
+static int worker_start(struct media *m, struct worker *w, unsigned idx)
+{
+	sigset_t all, old;
+	int err;
+
+	w->m = m;
+	w->idx = idx;
+	atomic_init(&w->quit, false);
+
+	/* Signals belong to the SIP thread's loop, not to the workers. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&w->tid, NULL, worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return err;
+
+	pthread_mutex_lock(&m->lock);
+	while (!w->ready)
+		pthread_cond_wait(&m->cond, &m->lock);
+	err = w->err;
+	pthread_mutex_unlock(&m->lock);
+
+	if (err) {
+		(void)pthread_join(w->tid, NULL);
+		return err;
+	}
+
+	w->started = true;
+
+	return 0;
+}
+
+
+static void worker_stop(struct worker *w)
+{
+	int err;
+
+	if (!w->started)
+		return;
+
+	/* MSG_QUIT comes after every message already in the pipe, so the
+	 * worker handles them all first. The flag is the fallback for a pipe
+	 * that stayed full; what is still queued then is lost. */
+	err = worker_push(w, MSG_QUIT, NULL);
+	if (err) {
+		log_warn("worker %u: quit message lost (%m), waiting for its"
+			 " timer\n",
+			 w->idx, err);
+		atomic_store(&w->quit, true);
+	}
+
+	(void)pthread_join(w->tid, NULL);
+	w->started = false;
+}
+
+
+/* ---- SIP thread ------------------------------------------------------ */
+
+
+static void sip_mq_h(int id, void *data, void *arg)
+{
+	struct media *m = arg;
+	struct tomsg *tm = data;
+
+	if (id != MSG_TIMEOUT) {
+		log_warn("unknown message %d\n", id);
+		return;
+	}
+
+	pthread_mutex_lock(&m->lock);
+	list_unlink(&tm->le);
+	pthread_mutex_unlock(&m->lock);
+
+	++m->timeouts;
+
+	log_ctx_set(tm->tag);
+	log_info("no media for %u s\n", atomic_load(&m->timeout_s));
+	log_ctx_clear();
+
+	/* the handler may free m: do not touch it afterwards */
+	if (m->toh)
+		m->toh(tm->tag, m->arg);
+
+	mem_deref(tm);
+}
+
+
+static void mcall_detach(struct mcall *mc)
+{
+	list_unlink(&mc->le);
+	mc->m = NULL;
+	mc->w = NULL;
+	mc->rel = NULL;
+}
+
+
+static void media_destructor(void *arg)
+{
+	struct media *m = arg;
+	struct le *le;
+
+	/* Calls still alive lose their relay; the workers free the relays
+	 * they hold when they quit, so every port comes back. */
+	le = list_head(&m->calls);
+	while (le) {
+		struct mcall *mc = le->data;
+
+		le = le->next;
+		mcall_detach(mc);
+	}
+
+	for (uint32_t i = 0; i < m->workc; i++)
+		worker_stop(&m->workv[i]);
+
+	/* No worker pushes any more; reports not yet handled die here. */
+	m->mq = mem_deref(m->mq);
+	if (m->sync_ok) {
+		pthread_mutex_lock(&m->lock);
+		list_flush(&m->inflight);
+		pthread_mutex_unlock(&m->lock);
+		pthread_cond_destroy(&m->cond);
+		pthread_mutex_destroy(&m->lock);
+	}
+
+	if (m->pool &&
+	    portpool_free_count(m->pool) != portpool_capacity(m->pool))
+		log_warn("%u port pairs not returned\n",
+			 portpool_capacity(m->pool) -
+			     portpool_free_count(m->pool));
+
+	mem_deref(m->workv);
+	mem_deref(m->pool);
+}
+
+
+static int nofile_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > MAXFDS_CEIL)
+		return MAXFDS_CEIL;
+
+	if (rl.rlim_cur < MAXFDS_FLOOR)
+		return MAXFDS_FLOOR;
+
+	return (int)rl.rlim_cur;
+}
+
+
+static int sync_init(struct media *m)
+{
+	int err;
+
+	err = pthread_mutex_init(&m->lock, NULL);
+	if (err)
+		return err;
+
+	err = pthread_cond_init(&m->cond, NULL);
+	if (err) {
+		pthread_mutex_destroy(&m->lock);
+		return err;
+	}
+
+	m->sync_ok = true;
+
+	return 0;
+}
+
+
+/**
+ * Allocate the media relay and start its worker threads
+ *
+ * Call it on the SIP thread (it must run a libre loop): timeout reports
+ * come back to the calling thread. The worker threads size their fd
+ * tables from RLIMIT_NOFILE, so raise that limit first.
+ *
+ * @param mp   Pointer to allocated media relay
+ * @param conf Configuration; address must be a concrete IP address
+ * @param toh  Optional handler called when a call's media stopped
+ * @param arg  Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int media_alloc(struct media **mp, const struct media_conf *conf,
+		media_timeout_h *toh, void *arg)
+{
+	struct media *m;
+	int err;
+
+	if (!mp || !conf || !conf->address || !conf->threads ||
+	    conf->threads > THREADS_MAX || conf->dscp > 63)
+		return EINVAL;
+
+	m = mem_zalloc(sizeof(*m), media_destructor);
+	if (!m)
+		return ENOMEM;
+
+	list_init(&m->calls);
+	list_init(&m->inflight);
+	atomic_init(&m->timeout_s, conf->timeout_s);
+	m->toh = toh;
+	m->arg = arg;
+	m->tos = conf->dscp << 2;
+	m->maxfds = nofile_limit();
+
+	if (sa_set_str(&m->laddr, conf->address, 0) || sa_is_any(&m->laddr)) {
+		log_error("media address '%s' is not a usable IP address\n",
+			  conf->address);
+		err = EINVAL;
+		goto out;
+	}
+
+	err = sync_init(m);
+	if (err)
+		goto out;
+
+	err = portpool_alloc(&m->pool, conf->port_min, conf->port_max);
+	if (err) {
+		log_error("RTP port range %u-%u holds no port pair\n",
+			  conf->port_min, conf->port_max);
+		goto out;
+	}
+
+	err = mqueue_alloc(&m->mq, sip_mq_h, m);
+	if (err)
+		goto out;
+
+	m->workv = mem_zalloc(conf->threads * sizeof(*m->workv), NULL);
+	if (!m->workv) {
+		err = ENOMEM;
+		goto out;
+	}
+	m->workc = conf->threads;
+
+	for (uint32_t i = 0; i < m->workc; i++) {
+		err = worker_start(m, &m->workv[i], i);
+		if (err) {
+			log_error("cannot start relay thread %u: %m\n", i,
+				  err);
+			goto out;
+		}
+	}
+
+	log_info("relaying on %j, ports %u-%u (%u pairs), threads %u\n",
+		 &m->laddr, conf->port_min, conf->port_max,
+		 portpool_capacity(m->pool), m->workc);
+
+out:
+	if (err)
+		mem_deref(m);
+	else
+		*mp = m;
+
+	return err;
+}
+
+
+/**
+ * Change the media timeout; relays already running use the new value
+ *
+ * @param m         Media relay
+ * @param timeout_s Seconds without packets on either side, 0 = never
+ */
+void media_set_timeout(struct media *m, uint32_t timeout_s)
+{
+	if (!m)
+		return;
+
+	atomic_store(&m->timeout_s, timeout_s);
+}
+
+
+/**
+ * Get the address the relay binds and announces
+ *
+ * @param m Media relay
+ *
+ * @return Local address (port 0), or NULL
+ */
+const struct sa *media_laddr(const struct media *m)
+{
+	return m ? &m->laddr : NULL;
+}
+
+
+/**
+ * Get the port pool of the media relay (for tests and diagnostics)
+ *
+ * @param m Media relay
+ *
+ * @return Port pool, or NULL; it lives as long as m
+ */
+struct portpool *media_pool(const struct media *m)
+{
+	return m ? m->pool : NULL;
+}
+
+
+/**
+ * Print the state of the media relay
+ *
+ * @param pf Print handler
+ * @param m  Media relay
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int media_debug(struct re_printf *pf, const struct media *m)
+{
+	uint32_t cap, nfree;
+
+	if (!m)
+		return 0;
+
+	cap = portpool_capacity(m->pool);
+	nfree = portpool_free_count(m->pool);
+
+	return re_hprintf(pf,
+			  "media: %j, port pairs %u used of %u (%u free),"
+			  " %u calls, %u threads, timeout %u s,"
+			  " %llu timeouts\n",
+			  &m->laddr, cap - nfree, cap, nfree,
+			  list_count(&m->calls), m->workc,
+			  atomic_load(&m->timeout_s),
+			  (unsigned long long)m->timeouts);
+}
+
+
+static void mcall_destructor(void *arg)
+{
+	struct mcall *mc = arg;
+	int err;
+
+	if (!mc->rel)
+		return;
+
+	err = worker_push(mc->w, MSG_DEL, mc->rel);
+	if (err)
+		log_error("relay %u/%u: teardown lost (%m); its ports come"
+			  " back when the relay stops\n",
+			  mc->port[MEDIA_SIDE_A], mc->port[MEDIA_SIDE_B], err);
+
+	mcall_detach(mc);
+}
+
+
+/**
+ * Allocate the media of one call: two port pairs, four bound sockets,
+ * relayed by one worker thread
+ *
+ * @param mcp Pointer to allocated call media
+ * @param m   Media relay
+ * @param tag Call tag (the Call-ID), named in logs and timeout reports
+ *
+ * @return 0 if success, ENOSPC if the port pool is empty, otherwise
+ *         errorcode
+ */
+int mcall_alloc(struct mcall **mcp, struct media *m, const char *tag)
+{
+	struct mcall *mc;
+	struct relay *rel = NULL;
+	struct worker *w;
+	int err;
+
+	if (!mcp || !m || !str_isset(tag))
+		return EINVAL;
+
+	mc = mem_zalloc(sizeof(*mc), mcall_destructor);
+	if (!mc)
+		return ENOMEM;
+
+	err = relay_alloc(&rel, m, tag);
+	if (err) {
+		log_ctx_set(tag);
+		log_warn("no media ports: %m\n", err);
+		log_ctx_clear();
+		goto out;
+	}
+
+	mc->port[MEDIA_SIDE_A] = rel->leg[MEDIA_SIDE_A].port;
+	mc->port[MEDIA_SIDE_B] = rel->leg[MEDIA_SIDE_B].port;
+
+	w = &m->workv[m->next];
+	m->next = (m->next + 1) % m->workc;
+
+	err = worker_push(w, MSG_ADD, rel);
+	if (err) {
+		mem_deref(rel); /* still ours */
+		goto out;
+	}
+
+	/* from here on rel belongs to the worker */
+	mc->m = m;
+	mc->w = w;
+	mc->rel = rel;
+	list_append(&m->calls, &mc->le, mc);
+
+out:
+	if (err)
+		mem_deref(mc);
+	else
+		*mcp = mc;
+
+	return err;
+}
+
+
+/**
+ * Get our RTP port toward one side (RTCP is the port above it)
+ *
+ * @param mc   Call media
+ * @param side Side of the call
+ *
+ * @return RTP port, or 0
+ */
+uint16_t mcall_port(const struct mcall *mc, enum media_side side)
+{
+	if (!mc || (unsigned)side > MEDIA_SIDE_B)
+		return 0;
+
+	return mc->port[side];
+}
+
+
+/**
+ * Tell the relay where one side receives media, from its SDP
+ *
+ * The next packet received from that side latches the address again
+ * (symmetric RTP). An address of 0.0.0.0 or port 0 means unknown.
+ *
+ * @param mc   Call media
+ * @param side Side of the call
+ * @param rtp  RTP address of that side
+ * @param rtcp RTCP address, or NULL for the RTP port + 1
+ *
+ * @return 0 if success, ENODEV if the media relay is gone, otherwise
+ *         errorcode
+ */
+int mcall_set_peer(struct mcall *mc, enum media_side side,
+		   const struct sa *rtp, const struct sa *rtcp)
+{
+	struct peermsg *pm;
+	const int af = mc && mc->m ? sa_af(&mc->m->laddr) : AF_UNSPEC;
+	int err;
+
+	if (!mc || (unsigned)side > MEDIA_SIDE_B || !rtp)
+		return EINVAL;
+
+	if (!mc->rel)
+		return ENODEV;
+
+	if ((sa_isset(rtp, SA_ADDR) && sa_af(rtp) != af) ||
+	    (rtcp && sa_isset(rtcp, SA_ADDR) && sa_af(rtcp) != af))
+		return EAFNOSUPPORT;
+
+	pm = mem_zalloc(sizeof(*pm), NULL);
+	if (!pm)
+		return ENOMEM;
+
+	pm->rel = mc->rel;
+	pm->side = side;
+	pm->addr[COMP_RTP] = *rtp;
+
+	if (rtcp) {
+		pm->addr[COMP_RTCP] = *rtcp;
+	}
+	else if (sa_port(rtp) < 65535) {
+		pm->addr[COMP_RTCP] = *rtp;
+		sa_set_port(&pm->addr[COMP_RTCP],
+			    (uint16_t)(sa_port(rtp) + 1));
+	}
+	else {
+		sa_init(&pm->addr[COMP_RTCP], AF_UNSPEC);
+	}
+
+	err = worker_push(mc->w, MSG_PEER, pm);
+	if (err)
+		mem_deref(pm);
+
+	return err;
+}
