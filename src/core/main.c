@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <re.h>
@@ -172,6 +173,34 @@ static int signals_setup(struct relaisd *d)
 
 	err = fd_listen(d->sigpipe[0], FD_READ, sigpipe_handler, d);
 	return err;
+}
+
+
+/*
+ * libre 1.1.0 indexes its descriptor table by fd number and sizes it once,
+ * at first use: raise the limit and size the table before any fd_listen(),
+ * or SIP TCP/TLS sockets opened after many media sockets fail (EMFILE).
+ */
+static void fd_limit_raise(void)
+{
+	struct rlimit rl;
+	rlim_t want = 65536;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		want = rl.rlim_max;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			want = rl.rlim_cur;
+	}
+	else {
+		want = rl.rlim_cur > 131072 ? 131072 : rl.rlim_cur;
+	}
+
+	(void)fd_setsize((int)want);
 }
 
 
@@ -458,6 +487,7 @@ int main(int argc, char *argv[])
 		return EXIT_START;
 	}
 
+	fd_limit_raise();
 	tmr_init(&d.tmr_stop);
 	err = signals_setup(&d);
 	if (!err)

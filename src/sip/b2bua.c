@@ -1461,6 +1461,11 @@ void b2bua_media_timeout(struct b2bua *b, const char *callid)
 		if (strcmp(call->callid, callid))
 			continue;
 
+		/* a ringing call has no media yet; answering re-arms the
+		   relay's clock (mcall_set_peer) */
+		if (!call->answer_ms)
+			return;
+
 		log_ctx_set(call->callid);
 		log_info("no media for %u s", b->cfg->media_timeout);
 		call->fail_code = 408;
