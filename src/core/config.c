@@ -64,7 +64,7 @@ const struct relais_config config_defaults = {
 	.reg_default_expires = 3600,
 	.reg_max_contacts = 10,
 	.nonce_lifetime = 300,
-	.auth_algorithms = "MD5,SHA-256",
+	.auth_algorithms = "MD5",
 	.session_min_se = 90,
 };
 
@@ -115,7 +115,9 @@ static const struct conf_key keys[] = {
 	U32("nonce_lifetime", nonce_lifetime, 30, 3600, true,
 	    "seconds a digest nonce stays valid (then stale=true)"),
 	STR("auth_algorithms", CT_ALGOS, auth_algorithms, true,
-	    "digest algorithms challenged, in order: MD5, SHA-256"),
+	    "digest algorithms challenged, in order: MD5, SHA-256 (some "
+	    "phones give up when offered SHA-256, hence MD5 alone by "
+	    "default)"),
 	U32("session_min_se", session_min_se, 90, 86400, true,
 	    "smallest session timer accepted (RFC 4028 Min-SE)"),
 };
