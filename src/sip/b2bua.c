@@ -946,7 +946,8 @@ static int fork_start(struct call *call, const struct store_contact *c,
 
 	re_snprintf(from_uri, sizeof(from_uri), "sip:%s@%s", call->caller,
 		    call->domain);
-	re_snprintf(route, sizeof(route), "<sip:%s;lr%s>", c->received,
+	/* libre writes it as Route: <URI;lr> */
+	re_snprintf(route, sizeof(route), "sip:%s%s", c->received,
 		    transport_param(c->transport));
 	routev[0] = route;
 
