@@ -84,13 +84,14 @@ int ext_number_check(const char *number, char *why, size_t sz)
 
 static bool has_run(const char *pw, size_t n)
 {
-	/* 4 identical, or 4 ascending/descending, characters in a row */
+	/* 4 identical, or 4 ascending/descending, characters in a row,
+	   whatever their case */
 	for (size_t i = 0; i + 3 < n; i++) {
-		const int a = (unsigned char)pw[i];
+		const int a = tolower((unsigned char)pw[i]);
 		bool same = true, up = true, down = true;
 
 		for (size_t j = 1; j < 4; j++) {
-			const int c = (unsigned char)pw[i + j];
+			const int c = tolower((unsigned char)pw[i + j]);
 
 			same &= (c == a);
 			up &= (c == a + (int)j);
