@@ -70,6 +70,8 @@ static bool require_handler(const struct sip_hdr *hdr,
 /* RFC 3261 §8.1.1: To, From, CSeq, Call-ID, Max-Forwards, Via */
 static const char *check_mandatory(const struct sip_msg *msg)
 {
+	const struct sip_hdr *hdr;
+	struct pl num;
 	uint32_t n;
 
 	if (!pl_isset(&msg->callid))
@@ -78,8 +80,13 @@ static const char *check_mandatory(const struct sip_msg *msg)
 		return "Missing From";
 	if (!sip_msg_hdr(msg, SIP_HDR_TO) || !pl_isset(&msg->to.auri))
 		return "Missing To";
-	if (!sip_msg_hdr(msg, SIP_HDR_CSEQ))
+	hdr = sip_msg_hdr(msg, SIP_HDR_CSEQ);
+	if (!hdr)
 		return "Missing CSeq";
+	/* RFC 3261 §8.1.1.5: a 32-bit number below 2**31 */
+	if (re_regex(hdr->val.p, hdr->val.l, "[^ \t]+", &num) ||
+	    num_u32(&num, 0, 0x7fffffff, &n))
+		return "Bad CSeq";
 	if (pl_cmp(&msg->cseq.met, &msg->met))
 		return "CSeq Method Mismatch";
 	if (!sip_msg_hdr(msg, SIP_HDR_VIA) || !pl_isset(&msg->via.branch))
