@@ -1,0 +1,618 @@
+# lib.sh: helpers for the integration tests (sourced, never run)
+#
+# Every test starts a real relaisd with a temporary configuration on free
+# loopback ports (redis' start_server), drives it with sipp, baresip or a
+# small python3 sender, and stops it by PID. Waiting is always polling with
+# a bound (redis' wait_for_condition), never a bare sleep. Each test prints
+# one "N passed, M failed" line and exits non-zero when something failed;
+# every process it started is killed on exit, whatever the path.
+#
+# Environment (set by CTest, defaults for a manual run from the repo):
+#   RELAISD, RELAISCTL   the programs under test
+#   SRC_DIR, BUILD_DIR   source and build trees
+#   KEEP_WORKDIR=1       keep the temporary directory even on success
+#   RELAIS_LOG_LEVEL     relaisd's log_level (debug)
+#   RELAIS_RTP_PORTS     size of relaisd's RTP port range (400)
+
+set -uo pipefail
+
+SRC_DIR=${SRC_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD_DIR=${BUILD_DIR:-$SRC_DIR/build}
+RELAISD=${RELAISD:-$BUILD_DIR/relaisd}
+RELAISCTL=${RELAISCTL:-$BUILD_DIR/relaisctl}
+SIPP=${SIPP:-sipp}
+SCEN_DIR="$SRC_DIR/tests/integration/sipp"
+if [ -x /usr/bin/python3 ]; then
+	PYTHON=${PYTHON:-/usr/bin/python3}
+else
+	PYTHON=${PYTHON:-python3}
+fi
+
+TEST_NAME=$(basename "$0" .sh)
+TESTS_PASSED=0
+TESTS_FAILED=0
+BG_PIDS=()
+RELAIS_PID=
+USED_PORTS=" "
+RESULT_PRINTED=
+
+WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/relais-$TEST_NAME.XXXXXX") || exit 1
+
+# ---- results ------------------------------------------------------------
+
+pass()
+{
+	TESTS_PASSED=$((TESTS_PASSED + 1))
+	echo "ok   - $*"
+}
+
+fail()
+{
+	TESTS_FAILED=$((TESTS_FAILED + 1))
+	echo "FAIL - $*"
+}
+
+# fatal error: the rest of the test cannot run
+die()
+{
+	fail "$*"
+	exit 1
+}
+
+# check DESCRIPTION COMMAND...: pass when COMMAND succeeds
+check()
+{
+	local what=$1
+	shift
+	if "$@"; then
+		pass "$what"
+	else
+		fail "$what"
+	fi
+}
+
+# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq()
+{
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1: expected '$2', got '$3'"
+	fi
+}
+
+result()
+{
+	[ -n "$RESULT_PRINTED" ] && return
+	RESULT_PRINTED=1
+	# bench/run.sh measures, it has no result line
+	[ -n "${LIB_NO_RESULT:-}" ] && [ "$TESTS_FAILED" -eq 0 ] && return
+	echo "$TEST_NAME: $TESTS_PASSED passed, $TESTS_FAILED failed"
+}
+
+# ---- cleanup ------------------------------------------------------------
+
+kill_pid()
+{
+	local pid=$1 i
+
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+cleanup()
+{
+	local rc=$? pid
+
+	trap - EXIT INT TERM
+	for pid in "${BG_PIDS[@]}"; do
+		kill_pid "$pid"
+	done
+	[ -n "$RELAIS_PID" ] && kill_pid "$RELAIS_PID"
+
+	if [ "$rc" -ne 0 ] && [ "$TESTS_FAILED" -eq 0 ]; then
+		TESTS_FAILED=1
+		echo "FAIL - $TEST_NAME stopped early (exit status $rc)"
+	fi
+	# a relaisd built with -DRELAIS_SANITIZE=ON reports on stderr
+	if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" \
+		"$RELAIS_LOG" 2>/dev/null; then
+		fail "sanitizer report in $RELAIS_LOG"
+	fi
+	if [ "$TESTS_FAILED" -ne 0 ] && [ -s "$RELAIS_LOG" ]; then
+		relais_log_tail 60
+	fi
+	result
+	if [ "$TESTS_FAILED" -ne 0 ] || [ -n "${KEEP_WORKDIR:-}" ]; then
+		echo "$TEST_NAME: logs kept in $WORKDIR"
+	else
+		rm -rf "$WORKDIR"
+	fi
+	[ "$TESTS_FAILED" -eq 0 ] && exit 0
+	exit 1
+}
+
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# finish: print the result line and exit with the right status
+finish()
+{
+	exit 0 # cleanup() turns failures into exit status 1
+}
+
+# track PID: kill it (TERM, then KILL) when the test ends
+track()
+{
+	BG_PIDS+=("$1")
+}
+
+# ---- waiting ------------------------------------------------------------
+
+# wait_for TRIES DELAY COMMAND...: run COMMAND until it succeeds, at most
+# TRIES times DELAY seconds apart
+wait_for()
+{
+	local tries=$1 delay=$2 i
+	shift 2
+
+	for ((i = 0; i < tries; i++)); do
+		"$@" && return 0
+		sleep "$delay"
+	done
+	return 1
+}
+
+# ---- ports --------------------------------------------------------------
+
+port_busy()
+{
+	local p=$1
+
+	case "$USED_PORTS" in
+	*" $p "*) return 0 ;;
+	esac
+	[ -n "$(ss -Hlntu "( sport = :$p )" 2>/dev/null)" ] && return 0
+	# connected UDP sockets and TCP connections on that local port too
+	[ -n "$(ss -Hantu "( sport = :$p )" 2>/dev/null)" ] && return 0
+	return 1
+}
+
+# free_port VAR: set VAR to a port in 30000-59999 free for UDP and TCP
+free_port()
+{
+	local p i
+
+	for ((i = 0; i < 200; i++)); do
+		p=$((30000 + RANDOM % 30000))
+		if ! port_busy "$p"; then
+			USED_PORTS="$USED_PORTS$p "
+			printf -v "$1" '%s' "$p"
+			return 0
+		fi
+	done
+	echo "lib.sh: no free port found" >&2
+	return 1
+}
+
+# free_range N MINVAR MAXVAR: N free consecutive ports, the first even
+free_range()
+{
+	local n=$1 base i p ok used
+
+	used=$(ss -Hantu 2>/dev/null | awk '{ n = split($5, a, ":");
+		print a[n] }' | sort -un | tr '\n' ' ')
+	for ((i = 0; i < 100; i++)); do
+		base=$((30000 + (RANDOM * 2) % (29000 - n)))
+		base=$((base - base % 2))
+		ok=1
+		for ((p = base; p < base + n; p++)); do
+			case " $used $USED_PORTS" in
+			*" $p "*)
+				ok=
+				break
+				;;
+			esac
+		done
+		if [ -n "$ok" ]; then
+			for ((p = base; p < base + n; p++)); do
+				USED_PORTS="$USED_PORTS$p "
+			done
+			printf -v "$2" '%s' "$base"
+			printf -v "$3" '%s' "$((base + n - 1))"
+			return 0
+		fi
+	done
+	echo "lib.sh: no free port range of $n found" >&2
+	return 1
+}
+
+# ---- relaisd ------------------------------------------------------------
+
+RELAIS_DIR="$WORKDIR/relais"
+RELAIS_CONF="$RELAIS_DIR/relaisd.conf"
+RELAIS_SOCK="$RELAIS_DIR/ctl.sock"
+RELAIS_LOG="$RELAIS_DIR/relaisd.log"
+RELAIS_DB="$RELAIS_DIR/relais.db"
+RELAIS_REALM=relais
+RELAIS_SIP_PORT=
+RELAIS_TLS_PORT=
+RELAIS_RTP_MIN=
+RELAIS_RTP_MAX=
+RELAIS_EXTRA_CONF=
+
+# relais_config: write the configuration (ports chosen on first use and kept
+# for a restart); RELAIS_EXTRA_CONF holds more "key = value" lines
+relais_config()
+{
+	mkdir -p "$RELAIS_DIR"
+	if [ -z "$RELAIS_SIP_PORT" ]; then
+		free_port RELAIS_SIP_PORT || return 1
+		free_port RELAIS_TLS_PORT || return 1
+		free_range "${RELAIS_RTP_PORTS:-400}" RELAIS_RTP_MIN \
+			RELAIS_RTP_MAX || return 1
+	fi
+
+	cat >"$RELAIS_CONF" <<EOF
+# written by tests/integration/lib.sh for $TEST_NAME
+sip_udp_listen = 127.0.0.1:$RELAIS_SIP_PORT
+sip_tcp_listen = 127.0.0.1:$RELAIS_SIP_PORT
+sip_tls_listen = 127.0.0.1:$RELAIS_TLS_PORT
+sip_realm = $RELAIS_REALM
+tls_cert = $RELAIS_DIR/tls.pem
+media_address = 127.0.0.1
+rtp_port_min = $RELAIS_RTP_MIN
+rtp_port_max = $RELAIS_RTP_MAX
+db_path = $RELAIS_DB
+control_socket = $RELAIS_SOCK
+pid_file = $RELAIS_DIR/relaisd.pid
+log_level = ${RELAIS_LOG_LEVEL:-debug}
+EOF
+	if [ -n "$RELAIS_EXTRA_CONF" ]; then
+		printf '%s\n' "$RELAIS_EXTRA_CONF" >>"$RELAIS_CONF"
+	fi
+}
+
+# ready: the control socket exists and relaisd said so (at log levels
+# above notice, the PID file it writes once every listener is up)
+relais_ready()
+{
+	[ -S "$RELAIS_SOCK" ] || return 1
+	grep -q "relaisd ready" "$RELAIS_LOG" && return 0
+	[ -s "$RELAIS_DIR/relaisd.pid" ]
+}
+
+relais_log_tail()
+{
+	echo "---- last lines of $RELAIS_LOG"
+	tail -n "${1:-40}" "$RELAIS_LOG" 2>/dev/null | sed 's/^/    /'
+	echo "----"
+}
+
+# relais_start: start relaisd in the foreground (logging to RELAIS_LOG),
+# wait until it is ready; fail with the log tail when it is not
+relais_start()
+{
+	local i
+
+	[ -x "$RELAISD" ] || die "relaisd not found at $RELAISD"
+	relais_config || die "cannot write the configuration"
+	rm -f "$RELAIS_SOCK"
+
+	rm -f "$RELAIS_DIR/relaisd.pid"
+	echo "==== $(date +%T) relaisd start" >>"$RELAIS_LOG"
+	"$RELAISD" --config "$RELAIS_CONF" --foreground \
+		>>"$RELAIS_LOG" 2>&1 </dev/null &
+	RELAIS_PID=$!
+
+	for ((i = 0; i < 200; i++)); do
+		if ! kill -0 "$RELAIS_PID" 2>/dev/null; then
+			wait "$RELAIS_PID" 2>/dev/null
+			local rc=$?
+			RELAIS_PID=
+			relais_log_tail
+			die "relaisd exited during start (status $rc)"
+		fi
+		relais_ready && break
+		sleep 0.1
+	done
+	if ! relais_ready; then
+		relais_log_tail
+		die "relaisd not ready after 20 s"
+	fi
+	echo "     relaisd pid $RELAIS_PID, SIP 127.0.0.1:$RELAIS_SIP_PORT" \
+		"(TLS $RELAIS_TLS_PORT), RTP $RELAIS_RTP_MIN-$RELAIS_RTP_MAX"
+}
+
+relais_alive()
+{
+	[ -n "$RELAIS_PID" ] && kill -0 "$RELAIS_PID" 2>/dev/null
+}
+
+# relais_stop [SIGNAL]: stop relaisd, wait (bounded), SIGKILL as a last
+# resort; returns relaisd's exit status (137 when it had to be killed)
+relais_stop()
+{
+	local sig=${1:-TERM} i rc
+
+	[ -n "$RELAIS_PID" ] || return 0
+	kill -"$sig" "$RELAIS_PID" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$RELAIS_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$RELAIS_PID" 2>/dev/null; then
+		echo "     relaisd did not stop within 10 s: SIGKILL"
+		kill -KILL "$RELAIS_PID" 2>/dev/null
+	fi
+	wait "$RELAIS_PID" 2>/dev/null
+	rc=$?
+	RELAIS_PID=
+	return $rc
+}
+
+# ctl ARGS...: relaisctl on this test's daemon
+ctl()
+{
+	"$RELAISCTL" --socket "$RELAIS_SOCK" "$@"
+}
+
+# ext_add NUMBER PASSWORD [NAME]
+ext_add()
+{
+	ctl extension add "$1" --name "${3:-Test $1}" --password "$2" >/dev/null
+}
+
+# ---- JSON ---------------------------------------------------------------
+
+# json_query EXPR: evaluate a python expression on the JSON read from
+# stdin (bound to `j`), print the result (a list one item a line); fails
+# on a document that is not JSON or a missing key
+json_query()
+{
+	"$PYTHON" -c '
+import json, sys
+j = json.load(sys.stdin)
+r = eval(sys.argv[1])
+if isinstance(r, (list, tuple)):
+    for x in r:
+        print(x)
+elif r is not None:
+    print(r)
+' "$1"
+}
+
+# ---- sipp ---------------------------------------------------------------
+
+# sipp_args NAME SCENARIO [SIPP ARGS...]: fill SIPP_CMD with a bounded
+# sipp command line logging to WORKDIR/NAME.*
+sipp_args()
+{
+	local name=$1 scen=$2 cp
+	shift 2
+
+	free_port cp || return 1
+	SIPP_CMD=(timeout -k 5 "${SIPP_TIMEOUT:-60}" "$SIPP"
+		-sf "$(scenario_path "$scen")" -nostdin -cp "$cp"
+		-trace_msg -message_file "$WORKDIR/$name.msg"
+		-trace_err -error_file "$WORKDIR/$name.err"
+		-trace_logs -log_file "$WORKDIR/$name.log"
+		"$@")
+}
+
+# sipp_run NAME SCENARIO [SIPP ARGS...]: run sipp in the foreground;
+# returns sipp's exit status (0 when every call succeeded)
+sipp_run()
+{
+	local name=$1
+	sipp_args "$@" || return 1
+	"${SIPP_CMD[@]}" >"$WORKDIR/$name.out" 2>&1 </dev/null
+}
+
+# sipp_bg NAME SCENARIO [ARGS...]: same, in the background; sets SIPP_PID
+# (killed at the end of the test if still running)
+sipp_bg()
+{
+	local name=$1
+	sipp_args "$@" || return 1
+	"${SIPP_CMD[@]}" >"$WORKDIR/$name.out" 2>&1 </dev/null &
+	SIPP_PID=$!
+	track "$SIPP_PID"
+}
+
+# sipp_wait PID: wait for a background sipp, return its status
+sipp_wait()
+{
+	wait "$1"
+}
+
+# sipp_show NAME: print what a sipp run logged (after a failure)
+sipp_show()
+{
+	local f
+	for f in "$WORKDIR/$1.err" "$WORKDIR/$1.out" "$WORKDIR/$1.log"; do
+		[ -s "$f" ] || continue
+		echo "---- $f"
+		tail -n 30 "$f" | sed 's/^/    /'
+	done
+	if [ -s "$WORKDIR/$1.msg" ]; then
+		echo "---- $WORKDIR/$1.msg (last 60 lines)"
+		tail -n 60 "$WORKDIR/$1.msg" | sed 's/^/    /'
+	fi
+}
+
+# scenario_path NAME: a scenario of tests/integration/sipp, or a file
+scenario_path()
+{
+	case "$1" in
+	*/*) echo "$1" ;;
+	*) echo "$SCEN_DIR/$1.xml" ;;
+	esac
+}
+
+# scenario_make OUT NAME KEY=VALUE...: copy a scenario replacing @KEY@
+# (used where sipp cannot take a variable, e.g. an expected status code)
+scenario_make()
+{
+	local out=$1 src args=() kv
+	src=$(scenario_path "$2")
+	shift 2
+	for kv in "$@"; do
+		args+=(-e "s|@${kv%%=*}@|${kv#*=}|g")
+	done
+	sed "${args[@]}" "$src" >"$out"
+}
+
+# users_csv FILE USER PASSWORD [USER PASSWORD...]: sipp injection file,
+# one line per user: "USER;[authentication username=USER password=PW]"
+# (sipp 3.6 expands no [field] inside [authentication], but a field may
+# hold the whole keyword)
+users_csv()
+{
+	local f=$1
+	shift
+	echo SEQUENTIAL >"$f"
+	while [ $# -ge 2 ]; do
+		echo "$1;[authentication username=$1 password=$2]" >>"$f"
+		shift 2
+	done
+}
+
+# sipp_register NAME USER PASSWORD PORT [EXPIRES] [SCENARIO]: register
+# USER's contact 127.0.0.1:PORT (a sipp UAS can then listen there); the
+# array SIPP_EXTRA adds sipp options (e.g. SIPP_EXTRA=(-t t1) for TCP)
+sipp_register()
+{
+	local name=$1 user=$2 pw=$3 port=$4 exp=${5:-300}
+	local scen=${6:-reg_ok}
+
+	local set=()
+
+	# only reg_ok and reg_423 declare the variable
+	case "$scen" in
+	reg_ok | reg_423) set=(-set expires "$exp") ;;
+	esac
+	users_csv "$WORKDIR/$name.csv" "$user" "$pw"
+	sipp_run "$name" "$scen" 127.0.0.1:"$RELAIS_SIP_PORT" \
+		-i 127.0.0.1 -p "$port" -m 1 -inf "$WORKDIR/$name.csv" \
+		"${set[@]}" -recv_timeout 5000 -timeout 20 "${SIPP_EXTRA[@]}"
+}
+
+SIPP_EXTRA=()
+
+# ---- raw messages -------------------------------------------------------
+
+# sip_send PROTO FILE [WAIT_S]: send FILE's bytes to relaisd over udp or
+# tcp, print the status code of the first response line, or "none" when
+# nothing came back within WAIT_S seconds (default 1)
+sip_send()
+{
+	"$PYTHON" - "$1" "$2" "$RELAIS_SIP_PORT" "${3:-1}" <<'PYEOF'
+import re, socket, sys, time
+
+proto, path, port, wait = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
+    float(sys.argv[4])
+data = open(path, "rb").read()
+addr = ("127.0.0.1", port)
+
+if proto == "udp":
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.sendto(data, addr)
+else:
+    s = socket.create_connection(addr, timeout=wait)
+    if data:
+        s.sendall(data)
+s.settimeout(0.1)
+deadline = time.time() + wait
+buf = b""
+while time.time() < deadline:
+    try:
+        if proto == "udp":
+            chunk, _ = s.recvfrom(65535)
+        else:
+            chunk = s.recv(65535)
+            if not chunk:
+                break
+    except socket.timeout:
+        continue
+    except (ConnectionResetError, OSError):
+        break
+    buf += chunk
+    if b"\r\n" in buf:
+        break
+m = re.match(rb"SIP/2\.0 (\d{3}) ", buf)
+print(m.group(1).decode() if m else ("none" if not buf else "junk"))
+PYEOF
+}
+
+# sip_options [PROTO]: send an OPTIONS to relaisd, print the status code
+sip_options()
+{
+	local proto=${1:-udp} f="$WORKDIR/options.$$.$RANDOM"
+	local tp
+	tp=$(echo "$proto" | tr '[:lower:]' '[:upper:]')
+	printf '%s\r\n' \
+		"OPTIONS sip:127.0.0.1:$RELAIS_SIP_PORT SIP/2.0" \
+		"Via: SIP/2.0/$tp 127.0.0.1:9;branch=z9hG4bK$RANDOM$RANDOM;rport" \
+		"Max-Forwards: 70" \
+		"To: <sip:127.0.0.1:$RELAIS_SIP_PORT>" \
+		"From: <sip:probe@127.0.0.1>;tag=$RANDOM" \
+		"Call-ID: options-$RANDOM$RANDOM@127.0.0.1" \
+		"CSeq: 1 OPTIONS" \
+		"Content-Length: 0" "" >"$f"
+	sip_send "$proto" "$f" 2
+	rm -f "$f"
+}
+
+# ---- captures -----------------------------------------------------------
+
+# capture_start NAME FILTER: tshark on lo into WORKDIR/NAME.pcap; waits
+# until tshark is capturing; sets CAPTURE_PID
+capture_start()
+{
+	local name=$1 filter=$2
+
+	tshark -i lo -f "$filter" -w "$WORKDIR/$name.pcap" \
+		>"$WORKDIR/$name.tshark" 2>&1 </dev/null &
+	CAPTURE_PID=$!
+	track "$CAPTURE_PID"
+	wait_for 100 0.1 grep -q "Capturing on" "$WORKDIR/$name.tshark"
+}
+
+# capture_stop: stop the capture started last (lets tshark flush)
+capture_stop()
+{
+	kill_pid "$CAPTURE_PID"
+}
+
+# capture_ports NAME: "srcport dstport" of every UDP packet of a capture,
+# in WORKDIR/NAME.ports (one tshark pass; count them with ports_count)
+capture_ports()
+{
+	tshark -r "$WORKDIR/$1.pcap" -T fields -e udp.srcport -e udp.dstport \
+		2>/dev/null >"$WORKDIR/$1.ports"
+}
+
+# ports_count NAME SRC DST: packets from port SRC to port DST; either may
+# be "MIN-MAX" for a range
+ports_count()
+{
+	awk -v s="$2" -v d="$3" '
+		function in_(p, r,   a) {
+			if (split(r, a, "-") == 2)
+				return p + 0 >= a[1] + 0 && p + 0 <= a[2] + 0
+			return p + 0 == r + 0
+		}
+		NF == 2 && in_($1, s) && in_($2, d) { n++ }
+		END { print n + 0 }' "$WORKDIR/$1.ports"
+}
