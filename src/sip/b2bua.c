@@ -1019,7 +1019,7 @@ static int session_timer_setup(struct call *call, const struct sip_msg *msg)
 		return EBADMSG;
 
 	if (se < min_se)
-		return ERANGE;
+		return ERANGE; /* refused with 422 before authentication */
 
 	call->se = se;
 	call->se_required = sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED,
@@ -1032,6 +1032,20 @@ static int session_timer_setup(struct call *call, const struct sip_msg *msg)
 		call->se_we_refresh = true;
 
 	return 0;
+}
+
+
+static bool session_too_small(struct b2bua *b, const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_SESSION_EXPIRES);
+	struct pl delta;
+	uint32_t se;
+
+	if (!hdr || re_regex(hdr->val.p, hdr->val.l, "[0-9]+", &delta) ||
+	    num_u32(&delta, 1, UINT32_MAX, &se))
+		return false;
+
+	return se < b->cfg->session_min_se;
 }
 
 
@@ -1173,13 +1187,7 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 		goto fail;
 
 	err = session_timer_setup(call, msg);
-	if (err == ERANGE) {
-		(void)sip_replyf(b->sip, msg, 422, "Session Interval Too Small",
-				 "Min-SE: %u\r\nContent-Length: 0\r\n\r\n",
-				 b->cfg->session_min_se);
-		goto out;
-	}
-	else if (err) {
+	if (err) {
 		reject(b, msg, 400, "Bad Session-Expires");
 		goto out;
 	}
@@ -1255,6 +1263,14 @@ static void conn_handler(const struct sip_msg *msg, void *arg)
 
 	if (!pl_isset(&msg->from.tag)) {
 		(void)sip_reply(b->sip, msg, 400, "Missing From Tag");
+		goto out;
+	}
+
+	/* RFC 4028 §8.1: too short a session interval, whoever asks */
+	if (session_too_small(b, msg)) {
+		(void)sip_replyf(b->sip, msg, 422, "Session Interval Too Small",
+				 "Min-SE: %u\r\nContent-Length: 0\r\n\r\n",
+				 b->cfg->session_min_se);
 		goto out;
 	}
 
