@@ -142,7 +142,7 @@ figure "relaisd VmRSS after registrations" "$(rss_kb "$PID") KiB"
 # Every extension's contact is 127.0.0.1:PREG: one sipp UAS answers there
 # for all of them.
 echo "---- call setups: $CALLS calls, target rate $CALL_RATE/s"
-sipp_bg uas uas_answer -i 127.0.0.1 -p "$PREG" -mi 127.0.0.1 \
+SIPP_TIMEOUT=480 sipp_bg uas uas_answer -i 127.0.0.1 -p "$PREG" -mi 127.0.0.1 \
 	-mp "$MPB" -rtp_echo -recv_timeout 60000
 UAS_PID=$SIPP_PID
 wait_for 50 0.1 bash -c "[ -n \"\$(ss -Hlnu '( sport = :$PREG )')\" ]"

@@ -46,37 +46,36 @@ struct buf {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: relaisctl [--socket PATH | --config FILE] [--json] "
-		"COMMAND ...\n"
-		"\n"
-		"commands:\n"
-		"  extension add NUMBER [--name NAME] [--password PW | "
-		"--generate-password]\n"
-		"  extension list\n"
-		"  extension show NUMBER\n"
-		"  extension remove NUMBER\n"
-		"  extension passwd NUMBER [--password PW | "
-		"--generate-password]\n"
-		"  registrations [--ext NUMBER]\n"
-		"  calls --active\n"
-		"  cdr [--limit N]           call history, newest first "
-		"(default 50)\n"
-		"  status\n"
-		"\n"
-		"options:\n"
-		"  --socket PATH   relaisd's control socket (default "
-		DEFAULT_SOCKET ")\n"
-		"  --config FILE   read control_socket from relaisd's "
-		"configuration\n"
-		"  --json          print the API's JSON instead of tables\n"
-		"  -h, --help      this help (also after a command)\n"
-		"\n"
-		"Without --password, the password is asked for on the "
-		"terminal, or read\nas one line from standard input.\n"
-		"\n"
-		"exit status: 0 success, 1 relaisd refused the request, "
-		"2 usage error,\n3 relaisd cannot be reached.\n");
+	fprintf(f, "usage: relaisctl [--socket PATH | --config FILE] [--json] "
+		   "COMMAND ...\n"
+		   "\n"
+		   "commands:\n"
+		   "  extension add NUMBER [--name NAME] [--password PW | "
+		   "--generate-password]\n"
+		   "  extension list\n"
+		   "  extension show NUMBER\n"
+		   "  extension remove NUMBER\n"
+		   "  extension passwd NUMBER [--password PW | "
+		   "--generate-password]\n"
+		   "  registrations [--ext NUMBER]\n"
+		   "  calls --active\n"
+		   "  cdr [--limit N]           call history, newest first "
+		   "(default 50)\n"
+		   "  status\n"
+		   "\n"
+		   "options:\n"
+		   "  --socket PATH   relaisd's control socket "
+		   "(default " DEFAULT_SOCKET ")\n"
+		   "  --config FILE   read control_socket from relaisd's "
+		   "configuration\n"
+		   "  --json          print the API's JSON instead of tables\n"
+		   "  -h, --help      this help (also after a command)\n"
+		   "\n"
+		   "Without --password, the password is asked for on the "
+		   "terminal, or read\nas one line from standard input.\n"
+		   "\n"
+		   "exit status: 0 success, 1 relaisd refused the request, "
+		   "2 usage error,\n3 relaisd cannot be reached.\n");
 }
 
 
@@ -190,8 +189,8 @@ static int api_call(const struct ctl *ctl, const char *method,
 
 	if (body) {
 		text = json_dumps(body, JSON_COMPACT);
-		hdrs = curl_slist_append(hdrs,
-					 "Content-Type: application/json");
+		hdrs =
+		    curl_slist_append(hdrs, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text ? text : "");
 	}
@@ -212,8 +211,9 @@ static int api_call(const struct ctl *ctl, const char *method,
 	if (b.len) {
 		*out = json_loadb(b.p, b.len, 0, &jerr);
 		if (!*out) {
-			fprintf(stderr, "relaisctl: relaisd sent an "
-					"unreadable answer (HTTP %ld)\n",
+			fprintf(stderr,
+				"relaisctl: relaisd sent an "
+				"unreadable answer (HTTP %ld)\n",
 				status);
 			ret = EXIT_REFUSED;
 			goto out;
@@ -231,7 +231,7 @@ static int api_call(const struct ctl *ctl, const char *method,
 		ret = EXIT_REFUSED;
 	}
 
- out:
+out:
 	curl_slist_free_all(hdrs);
 	free(text);
 	free(b.p);
@@ -369,9 +369,9 @@ static int generate_password(char *pw, size_t sz)
 			sym |= !((c >= 'a' && c <= 'z') ||
 				 (c >= 'A' && c <= 'Z') ||
 				 (c >= '0' && c <= '9'));
-			if (i >= 2 && (pw[i] == pw[i - 1] ||
-				       pw[i] == pw[i - 1] + 1 ||
-				       pw[i] == pw[i - 1] - 1))
+			if (i >= 2 &&
+			    (pw[i] == pw[i - 1] || pw[i] == pw[i - 1] + 1 ||
+			     pw[i] == pw[i - 1] - 1))
 				run = true;
 		}
 		pw[GEN_LEN] = '\0';
@@ -401,8 +401,8 @@ struct opts {
 
 
 /* Options after a command; positional arguments are left in pos[] */
-static int opts_parse(int argc, char **argv, struct opts *o,
-		      const char **pos, int maxpos, int *npos)
+static int opts_parse(int argc, char **argv, struct opts *o, const char **pos,
+		      int maxpos, int *npos)
 {
 	*npos = 0;
 
@@ -514,8 +514,7 @@ static int ext_passwd(const struct ctl *ctl, const char *number,
 	if (ret)
 		return ret;
 
-	snprintf(path, sizeof(path), "/api/v1/extensions/%s/password",
-		 number);
+	snprintf(path, sizeof(path), "/api/v1/extensions/%s/password", number);
 	body = json_pack("{s:s}", "password", pw);
 	ret = api_call(ctl, "PUT", path, body, &out);
 	json_decref(body);
@@ -564,8 +563,7 @@ static int ext_list(const struct ctl *ctl)
 	else {
 		printf("%-8s %-24s %-10s %8s  %s\n", "NUMBER", "NAME",
 		       "REGISTERED", "CONTACTS", "CREATED");
-		json_array_foreach(out, i, e)
-			ext_print(e);
+		json_array_foreach(out, i, e) ext_print(e);
 	}
 
 	json_decref(out);
@@ -583,8 +581,8 @@ static void contact_print(const json_t *c)
 
 static void contact_header(void)
 {
-	printf("%-8s %-40s %-22s %-4s %8s  %s\n", "EXT", "CONTACT",
-	       "FROM", "TP", "EXPIRES", "USER AGENT");
+	printf("%-8s %-40s %-22s %-4s %8s  %s\n", "EXT", "CONTACT", "FROM",
+	       "TP", "EXPIRES", "USER AGENT");
 }
 
 
@@ -612,7 +610,7 @@ static int ext_show(const struct ctl *ctl, const char *number)
 			contact_header();
 		}
 		json_array_foreach(json_object_get(out, "bindings"), i, c)
-			contact_print(c);
+		    contact_print(c);
 	}
 
 	json_decref(out);
@@ -717,8 +715,7 @@ static int cmd_registrations(const struct ctl *ctl, const struct opts *o)
 	}
 	else {
 		contact_header();
-		json_array_foreach(out, i, c)
-			contact_print(c);
+		json_array_foreach(out, i, c) contact_print(c);
 	}
 
 	json_decref(out);
@@ -742,7 +739,8 @@ static int cmd_calls(const struct ctl *ctl)
 	else {
 		printf("%-8s %-8s %-10s %8s  %-11s %s\n", "CALLER", "CALLEE",
 		       "STATE", "DURATION", "RELAY PORTS", "CALL-ID");
-		json_array_foreach(out, i, c) {
+		json_array_foreach(out, i, c)
+		{
 			char ports[24];
 
 			snprintf(ports, sizeof(ports), "%lld/%lld",
@@ -769,8 +767,7 @@ static int cmd_cdr(const struct ctl *ctl, const struct opts *o)
 	if (o->limit) {
 		if (!is_number(o->limit))
 			return usage_error("--limit needs a number");
-		snprintf(path, sizeof(path), "/api/v1/cdr?limit=%s",
-			 o->limit);
+		snprintf(path, sizeof(path), "/api/v1/cdr?limit=%s", o->limit);
 	}
 
 	ret = api_call(ctl, "GET", path, NULL, &out);
@@ -783,7 +780,8 @@ static int cmd_cdr(const struct ctl *ctl, const struct opts *o)
 	else {
 		printf("%-19s %-8s %-8s %-10s %8s  %s\n", "START", "CALLER",
 		       "CALLEE", "RESULT", "DURATION", "CAUSE");
-		json_array_foreach(out, i, c) {
+		json_array_foreach(out, i, c)
+		{
 			char t[32];
 
 			time_str(t, sizeof(t), jint(c, "start") / 1000);

@@ -18,8 +18,8 @@
 enum conf_type {
 	CT_U32,
 	CT_STR,
-	CT_ADDR,     /* "ip:port" or empty (transport disabled) */
-	CT_IP,       /* IPv4/IPv6 address without port */
+	CT_ADDR, /* "ip:port" or empty (transport disabled) */
+	CT_IP,	 /* IPv4/IPv6 address without port */
 	CT_LOGLEVEL,
 	CT_LOGTARGET,
 	CT_CODECS,
@@ -38,9 +38,15 @@ struct conf_key {
 };
 
 #define OFF(m) offsetof(struct relais_config, m)
-#define SZ(m) sizeof(((struct relais_config *)0)->m)
-#define U32(n, m, lo, hi, rl, h) { n, CT_U32, OFF(m), SZ(m), lo, hi, rl, h }
-#define STR(n, t, m, rl, h) { n, t, OFF(m), SZ(m), 0, 0, rl, h }
+#define SZ(m)  sizeof(((struct relais_config *)0)->m)
+#define U32(n, m, lo, hi, rl, h)                                              \
+	{                                                                     \
+		n, CT_U32, OFF(m), SZ(m), lo, hi, rl, h                       \
+	}
+#define STR(n, t, m, rl, h)                                                   \
+	{                                                                     \
+		n, t, OFF(m), SZ(m), 0, 0, rl, h                              \
+	}
 
 const struct relais_config config_defaults = {
 	.sip_udp_listen = "127.0.0.1:5060",
@@ -94,16 +100,14 @@ static const struct conf_key keys[] = {
 	STR("codecs", CT_CODECS, codecs, true,
 	    "codecs offered end to end, in order: PCMA, PCMU, G722, "
 	    "telephone-event"),
-	STR("db_path", CT_STR, db_path, false,
-	    "SQLite database file"),
+	STR("db_path", CT_STR, db_path, false, "SQLite database file"),
 	STR("control_socket", CT_STR, control_socket, false,
 	    "Unix socket relaisctl talks to (HTTP/JSON API)"),
 	STR("pid_file", CT_STR, pid_file, false,
 	    "file the daemon writes its PID to (empty: none)"),
 	STR("log_level", CT_LOGLEVEL, log_level, true,
 	    "debug, info, notice, warning or error"),
-	STR("log_target", CT_LOGTARGET, log_target, false,
-	    "stderr or syslog"),
+	STR("log_target", CT_LOGTARGET, log_target, false, "stderr or syslog"),
 	U32("reg_min_expires", reg_min_expires, 10, 86400, true,
 	    "shortest registration accepted (shorter gets 423)"),
 	U32("reg_max_expires", reg_max_expires, 60, 604800, true,
@@ -123,8 +127,7 @@ static const struct conf_key keys[] = {
 };
 
 
-static const char *type_allowed(const struct conf_key *k, char *buf,
-				size_t sz)
+static const char *type_allowed(const struct conf_key *k, char *buf, size_t sz)
 {
 	switch (k->type) {
 
@@ -154,8 +157,7 @@ static const char *type_allowed(const struct conf_key *k, char *buf,
 }
 
 
-static bool list_valid(const char *val, const char *const *allowed,
-		       size_t n)
+static bool list_valid(const char *val, const char *const *allowed, size_t n)
 {
 	struct pl rest, item;
 	bool any = false;
@@ -288,7 +290,8 @@ static int check_consistency(const struct relais_config *cfg, char *errbuf,
 	    !cfg->sip_tls_listen[0]) {
 		re_snprintf(errbuf, errsz,
 			    "sip_udp_listen, sip_tcp_listen and sip_tls_listen"
-			    " are all empty: at least one transport is needed");
+			    " are all empty: at least one transport is "
+			    "needed");
 		return EINVAL;
 	}
 
@@ -296,8 +299,8 @@ static int check_consistency(const struct relais_config *cfg, char *errbuf,
 }
 
 
-static int parse_file(struct relais_config *cfg, const char *path,
-		      bool reload, char *errbuf, size_t errsz)
+static int parse_file(struct relais_config *cfg, const char *path, bool reload,
+		      char *errbuf, size_t errsz)
 {
 	char line[1024];
 	unsigned lineno = 0;
@@ -450,9 +453,9 @@ static int print_default(char *buf, size_t sz, const struct conf_key *k)
 	case CT_LOGTARGET:
 		return re_snprintf(buf, sz, "%s",
 				   *(const enum log_target *)v ==
-						   LOG_TARGET_SYSLOG
-					   ? "syslog"
-					   : "stderr");
+					   LOG_TARGET_SYSLOG
+				       ? "syslog"
+				       : "stderr");
 	default:
 		return re_snprintf(buf, sz, "%s", (const char *)v);
 	}

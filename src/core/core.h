@@ -45,11 +45,11 @@ int log_level_parse(enum log_level *level, const char *name);
 const char *log_level_name(enum log_level level);
 
 /* Each .c file defines DEBUG_MODULE before using these, as libre does. */
-#define log_debug(...) log_msg(LOG_LVL_DEBUG, DEBUG_MODULE, __VA_ARGS__)
-#define log_info(...)  log_msg(LOG_LVL_INFO, DEBUG_MODULE, __VA_ARGS__)
+#define log_debug(...)	log_msg(LOG_LVL_DEBUG, DEBUG_MODULE, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_LVL_INFO, DEBUG_MODULE, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LVL_NOTICE, DEBUG_MODULE, __VA_ARGS__)
-#define log_warn(...)  log_msg(LOG_LVL_WARN, DEBUG_MODULE, __VA_ARGS__)
-#define log_error(...) log_msg(LOG_LVL_ERROR, DEBUG_MODULE, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_LVL_WARN, DEBUG_MODULE, __VA_ARGS__)
+#define log_error(...)	log_msg(LOG_LVL_ERROR, DEBUG_MODULE, __VA_ARGS__)
 
 /* ---- operator event log (evlog.c, events.inc) ----------------------- */
 
@@ -105,10 +105,10 @@ struct relais_config {
 
 extern const struct relais_config config_defaults;
 
-int config_load(struct relais_config *cfg, const char *path,
-		char *errbuf, size_t errsz);
-int config_reload(struct relais_config *cfg, const char *path,
-		  char *errbuf, size_t errsz);
+int config_load(struct relais_config *cfg, const char *path, char *errbuf,
+		size_t errsz);
+int config_reload(struct relais_config *cfg, const char *path, char *errbuf,
+		  size_t errsz);
 int config_print_help(FILE *f);
 int config_print_example(FILE *f);
 

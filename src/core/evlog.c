@@ -55,6 +55,6 @@ void evlog_emit(enum evlog_id id, const char *fmt, ...)
 	(void)re_vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 
-	log_msg(LOG_LVL_NOTICE, DEBUG_MODULE, "event %u (%s): %s", (unsigned)id,
-		desc ? desc : "unknown", detail);
+	log_msg(LOG_LVL_NOTICE, DEBUG_MODULE, "event %u (%s): %s",
+		(unsigned)id, desc ? desc : "unknown", detail);
 }

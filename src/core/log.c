@@ -13,7 +13,7 @@
 #include <time.h>
 #include <re.h>
 #define DEBUG_MODULE "log"
-#define DEBUG_LEVEL 0
+#define DEBUG_LEVEL  0
 #include <re_dbg.h>
 #include "core/core.h"
 
@@ -22,18 +22,14 @@ static enum log_target cur_target = LOG_TARGET_STDERR;
 static _Thread_local char ctx_buf[96];
 
 static const char *level_names[] = {
-	[LOG_LVL_DEBUG] = "debug",
-	[LOG_LVL_INFO] = "info",
-	[LOG_LVL_NOTICE] = "notice",
-	[LOG_LVL_WARN] = "warning",
+	[LOG_LVL_DEBUG] = "debug",   [LOG_LVL_INFO] = "info",
+	[LOG_LVL_NOTICE] = "notice", [LOG_LVL_WARN] = "warning",
 	[LOG_LVL_ERROR] = "error",
 };
 
 static const int level_syslog[] = {
-	[LOG_LVL_DEBUG] = LOG_DEBUG,
-	[LOG_LVL_INFO] = LOG_INFO,
-	[LOG_LVL_NOTICE] = LOG_NOTICE,
-	[LOG_LVL_WARN] = LOG_WARNING,
+	[LOG_LVL_DEBUG] = LOG_DEBUG,   [LOG_LVL_INFO] = LOG_INFO,
+	[LOG_LVL_NOTICE] = LOG_NOTICE, [LOG_LVL_WARN] = LOG_WARNING,
 	[LOG_LVL_ERROR] = LOG_ERR,
 };
 
@@ -178,8 +174,8 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
 		fprintf(stderr, "%s.%03ldZ %-7s %s: %s%s%s%s\n", tbuf,
 			ts.tv_nsec / 1000000, level_names[level], module,
-			ctx_buf[0] ? "[" : "", ctx_buf,
-			ctx_buf[0] ? "] " : "", line);
+			ctx_buf[0] ? "[" : "", ctx_buf, ctx_buf[0] ? "] " : "",
+			line);
 	}
 }
 

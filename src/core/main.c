@@ -62,7 +62,8 @@ static void usage(FILE *f)
 		"       relaisd --help-config | --print-config-example | "
 		"--version\n"
 		"\n"
-		"  -c, --config FILE         host configuration (key = value)\n"
+		"  -c, --config FILE         host configuration (key = "
+		"value)\n"
 		"  -f, --foreground          stay in the foreground\n"
 		"      --check-config        validate FILE and exit\n"
 		"      --help-config         list every configuration key\n"
@@ -90,8 +91,8 @@ static void stop_poll(void *arg)
 	struct relaisd *d = arg;
 
 	/* leave as soon as every call's BYE went out, or at the deadline */
-	if (b2bua_count(d->b2bua) == 0 && tmr_jiffies() > d->stop_deadline -
-		    SHUTDOWN_GRACE_MS + 500)
+	if (b2bua_count(d->b2bua) == 0 &&
+	    tmr_jiffies() > d->stop_deadline - SHUTDOWN_GRACE_MS + 500)
 		re_cancel();
 	else if (tmr_jiffies() >= d->stop_deadline)
 		re_cancel();

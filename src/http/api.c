@@ -151,17 +151,21 @@ static int contact_json_add(const struct store_contact *c, void *arg)
 	json_t *arr = arg;
 	const int64_t now = (int64_t)time(NULL);
 
-	return json_array_append_new(
-		arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}", "ext", c->ext,
-			       "uri", c->uri, "received", c->received,
-			       "transport", c->transport, "user_agent",
-			       c->user_agent, "expires", (json_int_t)c->expires,
-			       "expires_in",
-			       (json_int_t)(c->expires > now
-						    ? c->expires - now
-						    : 0)))
-		       ? ENOMEM
-		       : 0;
+	return json_array_append_new(arr,
+				     json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
+					       "ext", c->ext, "uri", c->uri,
+					       "received", c->received,
+					       "transport", c->transport,
+					       "user_agent", c->user_agent,
+					       "expires",
+					       (json_int_t)c->expires,
+					       "expires_in",
+					       (json_int_t)(c->expires > now
+								? c->expires -
+								      now
+								: 0)))
+		   ? ENOMEM
+		   : 0;
 }
 
 
@@ -201,8 +205,8 @@ static int ext_list_add(const struct store_ext *ext, void *arg)
 	struct list_ctx *lc = arg;
 
 	return json_array_append_new(lc->arr, ext_json(lc->api, ext, false))
-		       ? ENOMEM
-		       : 0;
+		   ? ENOMEM
+		   : 0;
 }
 
 
@@ -271,8 +275,9 @@ static void ext_add(struct api *api, const struct req *rq, struct reply *r)
 	name = json_str(j, "name");
 	password = json_str(j, "password");
 	if (!number || !password) {
-		reply_error(r, 400, "\"number\" and \"password\" (strings) "
-				    "are required");
+		reply_error(r, 400,
+			    "\"number\" and \"password\" (strings) "
+			    "are required");
 		goto out;
 	}
 
@@ -292,7 +297,7 @@ static void ext_add(struct api *api, const struct req *rq, struct reply *r)
 	r->status = 201;
 	r->json = ext_json(api, &ext, false);
 
- out:
+out:
 	json_decref(j);
 }
 
@@ -372,7 +377,7 @@ static void ext_passwd(struct api *api, const char *number,
 	else
 		r->status = 204;
 
- out:
+out:
 	json_decref(j);
 }
 
@@ -382,9 +387,8 @@ static void ext_passwd(struct api *api, const char *number,
 static void registrations(struct api *api, struct MHD_Connection *conn,
 			  struct reply *r)
 {
-	const char *ext = MHD_lookup_connection_value(conn,
-						      MHD_GET_ARGUMENT_KIND,
-						      "ext");
+	const char *ext =
+	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "ext");
 	json_t *arr;
 	char why[128];
 	int err;
@@ -418,19 +422,19 @@ static int call_json_add(const struct b2bua_call_info *ci, void *arg)
 	const int64_t now = (int64_t)time(NULL) * 1000;
 
 	return json_array_append_new(
-		arr,
-		json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:i,s:i}", "callid",
-			  ci->callid, "caller", ci->caller, "callee",
-			  ci->callee, "state", ci->state, "start",
-			  (json_int_t)(ci->start_ms / 1000), "answer",
-			  (json_int_t)(ci->answer_ms / 1000), "duration",
-			  (json_int_t)(ci->answer_ms
-					       ? (now - ci->answer_ms) / 1000
-					       : 0),
-			  "port_a", (int)ci->port_a, "port_b",
-			  (int)ci->port_b))
-		       ? ENOMEM
-		       : 0;
+		   arr,
+		   json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:i,s:i}", "callid",
+			     ci->callid, "caller", ci->caller, "callee",
+			     ci->callee, "state", ci->state, "start",
+			     (json_int_t)(ci->start_ms / 1000), "answer",
+			     (json_int_t)(ci->answer_ms / 1000), "duration",
+			     (json_int_t)(ci->answer_ms
+					      ? (now - ci->answer_ms) / 1000
+					      : 0),
+			     "port_a", (int)ci->port_a, "port_b",
+			     (int)ci->port_b))
+		   ? ENOMEM
+		   : 0;
 }
 
 
@@ -455,33 +459,31 @@ static int cdr_json_add(const struct store_cdr *c, void *arg)
 	json_t *arr = arg;
 
 	return json_array_append_new(
-		arr,
-		json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:i}", "id",
-			  (json_int_t)c->id, "callid", c->callid, "caller",
-			  c->caller, "callee", c->callee, "start",
-			  (json_int_t)c->start_ms, "answer",
-			  (json_int_t)c->answer_ms, "end",
-			  (json_int_t)c->end_ms, "disposition",
-			  c->disposition, "cause", c->cause, "duration",
-			  (int)c->duration_s))
-		       ? ENOMEM
-		       : 0;
+		   arr, json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:i}",
+				  "id", (json_int_t)c->id, "callid", c->callid,
+				  "caller", c->caller, "callee", c->callee,
+				  "start", (json_int_t)c->start_ms, "answer",
+				  (json_int_t)c->answer_ms, "end",
+				  (json_int_t)c->end_ms, "disposition",
+				  c->disposition, "cause", c->cause,
+				  "duration", (int)c->duration_s))
+		   ? ENOMEM
+		   : 0;
 }
 
 
-static void cdr(struct api *api, struct MHD_Connection *conn,
-		struct reply *r)
+static void cdr(struct api *api, struct MHD_Connection *conn, struct reply *r)
 {
-	const char *lim = MHD_lookup_connection_value(conn,
-						      MHD_GET_ARGUMENT_KIND,
-						      "limit");
+	const char *lim =
+	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
 	uint32_t limit = CDR_LIMIT_DEFAULT;
 	json_t *arr;
 	int err;
 
 	if (lim && num_u32_str(lim, 1, CDR_LIMIT_MAX, &limit)) {
-		reply_error(r, 422, "limit must be an integer from 1 to "
-				    "10000");
+		reply_error(r, 422,
+			    "limit must be an integer from 1 to "
+			    "10000");
 		return;
 	}
 
@@ -516,12 +518,11 @@ static void status(struct api *api, struct reply *r)
 		(void)registrar_foreach(api->ctx.reg, NULL, reg_count, &nreg);
 
 	r->status = 200;
-	r->json = json_pack("{s:s,s:I,s:i,s:i}", "version", RELAIS_VERSION,
-			    "uptime",
-			    (json_int_t)((tmr_jiffies() - api->started) /
-					 1000),
-			    "calls", (int)b2bua_count(api->ctx.b2bua),
-			    "registrations", (int)nreg);
+	r->json =
+	    json_pack("{s:s,s:I,s:i,s:i}", "version", RELAIS_VERSION, "uptime",
+		      (json_int_t)((tmr_jiffies() - api->started) / 1000),
+		      "calls", (int)b2bua_count(api->ctx.b2bua),
+		      "registrations", (int)nreg);
 }
 
 
@@ -573,8 +574,7 @@ static void route(struct api *api, struct MHD_Connection *conn,
 			ext_show(api, item, r);
 		else if (!rest[0] && !strcmp(method, "DELETE"))
 			ext_remove(api, item, r);
-		else if (!strcmp(rest, "/password") &&
-			 !strcmp(method, "PUT"))
+		else if (!strcmp(rest, "/password") && !strcmp(method, "PUT"))
 			ext_passwd(api, item, rq, r);
 		else
 			reply_error(r, 405, "method not allowed here");
@@ -592,8 +592,7 @@ static void route(struct api *api, struct MHD_Connection *conn,
 }
 
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn,
-				  struct reply *r)
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -625,8 +624,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
 				      const char *url, const char *method,
 				      const char *version,
 				      const char *upload_data,
-				      size_t *upload_data_size,
-				      void **con_cls)
+				      size_t *upload_data_size, void **con_cls)
 {
 	struct api *api = cls;
 	struct req *rq = *con_cls;
@@ -756,8 +754,7 @@ static int unix_listen(struct api *api, const char *path)
  *
  * @return 0 if success, otherwise errorcode
  */
-int api_alloc(struct api **ap, const char *sockpath,
-	      const struct api_ctx *ctx)
+int api_alloc(struct api **ap, const char *sockpath, const struct api_ctx *ctx)
 {
 	const union MHD_DaemonInfo *info;
 	struct api *api;
@@ -784,12 +781,13 @@ int api_alloc(struct api **ap, const char *sockpath,
 	if (err)
 		goto out;
 
-	api->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		access_handler, api, MHD_OPTION_LISTEN_SOCKET, api->lfd,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_handler, api,
-		MHD_OPTION_CONNECTION_TIMEOUT, 30U,
-		MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_END);
+	api->mhd =
+	    MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+			     access_handler, api, MHD_OPTION_LISTEN_SOCKET,
+			     api->lfd, MHD_OPTION_NOTIFY_COMPLETED,
+			     completed_handler, api,
+			     MHD_OPTION_CONNECTION_TIMEOUT, 30U,
+			     MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_END);
 	if (!api->mhd) {
 		err = EIO;
 		goto out;
@@ -809,7 +807,7 @@ int api_alloc(struct api **ap, const char *sockpath,
 	tmr_start(&api->tmr, TIMER_MAX_MS, tmr_handler, api);
 	log_info("API listening on %s", sockpath);
 
- out:
+out:
 	if (err)
 		mem_deref(api);
 	else

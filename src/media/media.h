@@ -38,12 +38,12 @@ enum media_side {
 };
 
 struct media_conf {
-	const char *address;  /**< IP to bind and announce */
+	const char *address; /**< IP to bind and announce */
 	uint16_t port_min;
 	uint16_t port_max;
 	uint32_t threads;
-	uint32_t timeout_s;   /**< 0 = never time out */
-	uint8_t dscp;         /**< 46 (EF) */
+	uint32_t timeout_s; /**< 0 = never time out */
+	uint8_t dscp;	    /**< 46 (EF) */
 };
 
 struct media;
@@ -84,19 +84,19 @@ enum sdprw_dir {
 
 struct sdprw_params {
 	const struct sa *addr; /**< our media address for c= and o=      */
-	uint16_t port;         /**< our RTP port for the audio m= line    */
+	uint16_t port;	       /**< our RTP port for the audio m= line    */
 	const char *codecs;    /**< allowed codecs, e.g. "PCMA,PCMU,G722,
 				    telephone-event"; NULL keeps all      */
 	uint32_t version;      /**< o= session version to write           */
-	enum sdprw_dir dir;      /**< direction to write, or SDPRW_DIR_KEEP    */
+	enum sdprw_dir dir;    /**< direction to write, or SDPRW_DIR_KEEP    */
 };
 
 struct sdprw_info {
-	struct sa rtp;         /**< peer's RTP address (c= + m= port)     */
-	struct sa rtcp;        /**< peer's RTCP address (a=rtcp or +1)    */
-	enum sdprw_dir dir;      /**< direction the input asked for         */
-	uint32_t codecc;       /**< audio payload types kept (0 = none)   */
-	bool audio;            /**< an audio m= line with a port was seen */
+	struct sa rtp;	    /**< peer's RTP address (c= + m= port)     */
+	struct sa rtcp;	    /**< peer's RTCP address (a=rtcp or +1)    */
+	enum sdprw_dir dir; /**< direction the input asked for         */
+	uint32_t codecc;    /**< audio payload types kept (0 = none)   */
+	bool audio;	    /**< an audio m= line with a port was seen */
 };
 
 int sdprw_rewrite(struct mbuf **outp, const struct pl *in,

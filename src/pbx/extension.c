@@ -19,12 +19,14 @@
 #define DEBUG_MODULE "extension"
 
 static const char *common_passwords[] = {
-	"password", "password1", "passw0rd", "p@ssw0rd", "p@ssword",
-	"secret", "secret123", "voip", "voip1234", "admin", "admin123",
-	"administrator", "welcome", "welcome1", "qwerty", "qwertyuiop",
-	"azerty", "azertyuiop", "letmein", "changeme", "iloveyou",
-	"sunshine", "monkey", "dragon", "football", "trustno1",
-	"123456789a", "abc123456", "1q2w3e4r5t", "1qaz2wsx3edc",
+	"password",   "password1",    "passw0rd",   "p@ssw0rd",
+	"p@ssword",   "secret",	      "secret123",  "voip",
+	"voip1234",   "admin",	      "admin123",   "administrator",
+	"welcome",    "welcome1",     "qwerty",	    "qwertyuiop",
+	"azerty",     "azertyuiop",   "letmein",    "changeme",
+	"iloveyou",   "sunshine",     "monkey",	    "dragon",
+	"football",   "trustno1",     "123456789a", "abc123456",
+	"1q2w3e4r5t", "1qaz2wsx3edc",
 };
 
 
@@ -63,7 +65,8 @@ int ext_number_check(const char *number, char *why, size_t sz)
 	for (size_t i = 0; i < n; i++) {
 		if (!isdigit((unsigned char)number[i]))
 			return why_set(why, sz,
-				       "extension number \"%s\" must be digits "
+				       "extension number \"%s\" must be "
+				       "digits "
 				       "only",
 				       number);
 	}
@@ -166,8 +169,9 @@ int ext_password_check(const char *number, const char *password, char *why,
 			       "dcba)");
 
 	if (strstr(lower, "password") || strstr(lower, "passw0rd"))
-		return why_set(why, sz, "password must not contain the word "
-					"\"password\"");
+		return why_set(why, sz,
+			       "password must not contain the word "
+			       "\"password\"");
 
 	for (size_t i = 0; i < ARRAY_SIZE(common_passwords); i++) {
 		if (!strcmp(lower, common_passwords[i]))

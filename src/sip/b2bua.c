@@ -36,17 +36,15 @@ enum {
 
 enum call_state {
 	CALL_ROUTING = 0, /* forks sent, nothing sent to A but 100   */
-	CALL_EARLY,       /* A accepted with a provisional response  */
-	CALL_ANSWERED,    /* 200 sent to A, waiting for ACK          */
-	CALL_CONFIRMED,   /* ACK received                             */
+	CALL_EARLY,	  /* A accepted with a provisional response  */
+	CALL_ANSWERED,	  /* 200 sent to A, waiting for ACK          */
+	CALL_CONFIRMED,	  /* ACK received                             */
 	CALL_ENDED,
 };
 
 static const char *state_names[] = {
-	[CALL_ROUTING] = "routing",
-	[CALL_EARLY] = "ringing",
-	[CALL_ANSWERED] = "answered",
-	[CALL_CONFIRMED] = "connected",
+	[CALL_ROUTING] = "routing",   [CALL_EARLY] = "ringing",
+	[CALL_ANSWERED] = "answered", [CALL_CONFIRMED] = "connected",
 	[CALL_ENDED] = "ended",
 };
 
@@ -78,13 +76,13 @@ struct call {
 	char *domain;
 	char caller[STORE_NUMBER_MAX];
 	char callee[STORE_NUMBER_MAX];
-	const struct sip_msg *inv;  /* A's INVITE until A is accepted */
+	const struct sip_msg *inv; /* A's INVITE until A is accepted */
 	struct sipsess *a;
 	struct list forks;
 	struct fork *winner;
 	struct mcall *mc;
-	struct mbuf *sdp_from[2];   /* last SDP received from side A / B */
-	struct mbuf *sdp_to[2];     /* last SDP sent toward side A / B    */
+	struct mbuf *sdp_from[2]; /* last SDP received from side A / B */
+	struct mbuf *sdp_to[2];	  /* last SDP sent toward side A / B    */
 	uint32_t ver_to[2];
 	enum call_state state;
 	uint16_t fail_code;
@@ -97,7 +95,7 @@ struct call {
 	struct tmr tmr_free;
 	struct tmr tmr_ring;
 	struct tmr tmr_se;
-	uint32_t se;              /* RFC 4028 interval toward A, 0 = none */
+	uint32_t se; /* RFC 4028 interval toward A, 0 = none */
 	bool se_we_refresh;
 	bool se_required;
 };
@@ -178,8 +176,7 @@ static void cdr_write(struct call *call)
 	str_ncpy(cdr.cause, call->cause, sizeof(cdr.cause));
 	if (call->answer_ms)
 		cdr.duration_s =
-			(uint32_t)((call->end_ms - call->answer_ms + 500) /
-				   1000);
+		    (uint32_t)((call->end_ms - call->answer_ms + 500) / 1000);
 
 	err = store_cdr_add(call->b->st, &cdr);
 	if (err)
@@ -291,14 +288,12 @@ static struct call *call_find_dialog(struct b2bua *b,
 	for (struct le *le = b->calls.head; le; le = le->next) {
 		struct call *call = le->data;
 
-		if (call->a &&
-		    sip_dialog_cmp(sipsess_dialog(call->a), msg)) {
+		if (call->a && sip_dialog_cmp(sipsess_dialog(call->a), msg)) {
 			*side = MEDIA_SIDE_A;
 			return call;
 		}
 		if (call->winner && call->winner->sess &&
-		    sip_dialog_cmp(sipsess_dialog(call->winner->sess),
-				   msg)) {
+		    sip_dialog_cmp(sipsess_dialog(call->winner->sess), msg)) {
 			*side = MEDIA_SIDE_B;
 			return call;
 		}
@@ -316,11 +311,11 @@ static struct call *call_find_dialog(struct b2bua *b,
  * @return 0, EBADMSG for SDP we cannot read, EPROTO for no common codec
  */
 static int sdp_forward(struct call *call, enum media_side from,
-		       const struct pl *body, bool sending,
-		       struct mbuf **outp, struct sdprw_info *infop)
+		       const struct pl *body, bool sending, struct mbuf **outp,
+		       struct sdprw_info *infop)
 {
-	const enum media_side to = from == MEDIA_SIDE_A ? MEDIA_SIDE_B
-						       : MEDIA_SIDE_A;
+	const enum media_side to =
+	    from == MEDIA_SIDE_A ? MEDIA_SIDE_B : MEDIA_SIDE_A;
 	struct sdprw_params p;
 	struct sdprw_info info;
 	struct mbuf *raw;
@@ -370,8 +365,8 @@ static int sdp_forward(struct call *call, enum media_side from,
 static int sdp_local_answer(struct call *call, enum media_side to,
 			    enum sdprw_dir offered, struct mbuf **outp)
 {
-	const enum media_side other = to == MEDIA_SIDE_A ? MEDIA_SIDE_B
-							: MEDIA_SIDE_A;
+	const enum media_side other =
+	    to == MEDIA_SIDE_A ? MEDIA_SIDE_B : MEDIA_SIDE_A;
 	struct sdprw_params p;
 	struct pl body;
 	int err;
@@ -487,8 +482,8 @@ static struct sipsess *leg_sess(const struct call *call, enum media_side s)
 static int leg_offer(struct call *call, enum media_side from,
 		     const struct sip_msg *msg, struct mbuf **descp)
 {
-	const enum media_side to = from == MEDIA_SIDE_A ? MEDIA_SIDE_B
-						       : MEDIA_SIDE_A;
+	const enum media_side to =
+	    from == MEDIA_SIDE_A ? MEDIA_SIDE_B : MEDIA_SIDE_A;
 	struct sipsess *other = leg_sess(call, to);
 	struct sdprw_info info;
 	struct mbuf *fwd = NULL;
@@ -534,11 +529,12 @@ static int leg_offer(struct call *call, enum media_side from,
 
 	log_info("%s leg renegotiated (%s)",
 		 from == MEDIA_SIDE_A ? "caller" : "callee",
-		 info.dir == SDPRW_DIR_SENDONLY || info.dir == SDPRW_DIR_INACTIVE
-			 ? "hold"
-			 : "active");
+		 info.dir == SDPRW_DIR_SENDONLY ||
+			 info.dir == SDPRW_DIR_INACTIVE
+		     ? "hold"
+		     : "active");
 
- out:
+out:
 	mem_deref(fwd);
 	return err;
 }
@@ -613,12 +609,12 @@ static void a_close(int err, const struct sip_msg *msg, void *arg)
 	call->a = mem_deref(call->a);
 
 	if (call->answer_ms)
-		call_end(call, err == ECONNRESET ? "caller-bye"
-						 : "caller-timeout");
+		call_end(call,
+			 err == ECONNRESET ? "caller-bye" : "caller-timeout");
 	else {
 		call->cancelled = (err == ECONNRESET);
-		call_end(call, call->cancelled ? "caller-cancel"
-					       : "caller-error");
+		call_end(call,
+			 call->cancelled ? "caller-cancel" : "caller-error");
 	}
 	(void)msg;
 	log_ctx_clear();
@@ -675,8 +671,7 @@ static int fork_sdp(struct fork *f, const struct sip_msg *msg, bool sending,
 	if (err)
 		return err;
 
-	return sdp_forward(f->call, MEDIA_SIDE_B, &body, sending, descp,
-			   NULL);
+	return sdp_forward(f->call, MEDIA_SIDE_B, &body, sending, descp, NULL);
 }
 
 
@@ -869,8 +864,8 @@ static void fork_close(int err, const struct sip_msg *msg, void *arg)
 	if (f == call->winner) {
 		call->winner = NULL;
 		mem_deref(f);
-		call_end(call, err == ECONNRESET ? "callee-bye"
-						 : "callee-error");
+		call_end(call,
+			 err == ECONNRESET ? "callee-bye" : "callee-error");
 		log_ctx_clear();
 		return;
 	}
@@ -964,7 +959,7 @@ static int fork_start(struct call *call, const struct store_contact *c,
 	if (err)
 		log_warn("cannot call contact %s: %m", c->uri, err);
 
- out:
+out:
 	if (err)
 		mem_deref(f);
 
@@ -1022,8 +1017,8 @@ static int session_timer_setup(struct call *call, const struct sip_msg *msg)
 		return ERANGE; /* refused with 422 before authentication */
 
 	call->se = se;
-	call->se_required = sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED,
-						  "timer");
+	call->se_required =
+	    sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED, "timer");
 	if (!msg_param_decode(&hdr->val, "refresher", &refresher))
 		call->se_we_refresh = !pl_strcasecmp(&refresher, "uas");
 
@@ -1118,7 +1113,7 @@ static int call_alloc(struct call **callp, struct b2bua *b,
 			*p = ' ';
 	}
 
- out:
+out:
 	if (err)
 		mem_deref(call);
 	else
@@ -1128,8 +1123,8 @@ static int call_alloc(struct call **callp, struct b2bua *b,
 }
 
 
-static void reject(struct b2bua *b, const struct sip_msg *msg,
-		   uint16_t scode, const char *reason)
+static void reject(struct b2bua *b, const struct sip_msg *msg, uint16_t scode,
+		   const char *reason)
 {
 	log_info("INVITE from %J to %r rejected: %u %s", &msg->src,
 		 &msg->uri.user, scode, reason);
@@ -1167,8 +1162,8 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 		/* late offer (INVITE without SDP) is not relayed yet */
 		reject(b, msg, err == ENOENT || err == EPROTO ? 488 : 413,
 		       err == ENOENT || err == EPROTO
-			       ? "Not Acceptable Here"
-			       : "Request Entity Too Large");
+			   ? "Not Acceptable Here"
+			   : "Request Entity Too Large");
 		return;
 	}
 
@@ -1194,8 +1189,10 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 
 	err = mcall_alloc(&call->mc, b->media, call->callid);
 	if (err) {
-		evlog_emit(EV_CAPACITY_LIMIT, "no media ports left for call "
-			   "%s -> %s: %m", ext->number, callee, err);
+		evlog_emit(EV_CAPACITY_LIMIT,
+			   "no media ports left for call "
+			   "%s -> %s: %m",
+			   ext->number, callee, err);
 		reject(b, msg, 503, "Service Unavailable");
 		goto out;
 	}
@@ -1230,9 +1227,9 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 	call = NULL; /* owned by b->calls now */
 	goto out;
 
- fail:
+fail:
 	reject(b, msg, 500, "Server Internal Error");
- out:
+out:
 	mem_deref(desc);
 	mem_deref(cs);
 	mem_deref(call);
@@ -1268,7 +1265,8 @@ static void conn_handler(const struct sip_msg *msg, void *arg)
 
 	/* RFC 4028 §8.1: too short a session interval, whoever asks */
 	if (session_too_small(b, msg)) {
-		(void)sip_replyf(b->sip, msg, 422, "Session Interval Too Small",
+		(void)sip_replyf(b->sip, msg, 422,
+				 "Session Interval Too Small",
 				 "Min-SE: %u\r\nContent-Length: 0\r\n\r\n",
 				 b->cfg->session_min_se);
 		goto out;
@@ -1279,7 +1277,7 @@ static void conn_handler(const struct sip_msg *msg, void *arg)
 
 	call_route(b, msg, &ext);
 
- out:
+out:
 	log_ctx_clear();
 }
 
@@ -1326,8 +1324,8 @@ static void handle_update(struct b2bua *b, const struct sip_msg *msg)
 		goto out;
 	}
 
-	sip_contact_set(&contact, side == MEDIA_SIDE_A ? call->callee
-						       : call->caller,
+	sip_contact_set(&contact,
+			side == MEDIA_SIDE_A ? call->callee : call->caller,
 			&msg->dst, msg->tp);
 	(void)sip_replyf(b->sip, msg, 200, "OK",
 			 "%H"
@@ -1338,10 +1336,10 @@ static void handle_update(struct b2bua *b, const struct sip_msg *msg)
 			 "%b",
 			 sip_contact_print, &contact, se_headers, call,
 			 desc ? "Content-Type: application/sdp\r\n" : "",
-			 desc ? desc->end : (size_t)0,
-			 desc ? desc->buf : NULL, desc ? desc->end : (size_t)0);
+			 desc ? desc->end : (size_t)0, desc ? desc->buf : NULL,
+			 desc ? desc->end : (size_t)0);
 
- out:
+out:
 	mem_deref(desc);
 	log_ctx_clear();
 }
@@ -1417,7 +1415,7 @@ int b2bua_alloc(struct b2bua **bp, struct sipstack *ss, struct sipauth *auth,
 
 	err = sipsess_listen(&b->sock, b->sip, 256, conn_handler, b);
 
- out:
+out:
 	if (err)
 		mem_deref(b);
 	else

@@ -122,7 +122,7 @@ static int contact_expires(struct registrar *r, const struct sip_msg *msg,
 
 	if (pl_isset(&msg->expires))
 		return num_u32(&msg->expires, 0, UINT32_MAX, exp) ? EBADMSG
-								   : 0;
+								  : 0;
 
 	*exp = r->cfg->reg_default_expires;
 	return 0;
@@ -266,8 +266,8 @@ static int apply_bindings(struct registrar *r, const char *ext,
 			continue;
 		}
 
-		if (!known && cur_live(cur, now_s()) >=
-				      r->cfg->reg_max_contacts) {
+		if (!known &&
+		    cur_live(cur, now_s()) >= r->cfg->reg_max_contacts) {
 			err = evict_oldest(r, cur);
 			if (err)
 				break;
@@ -432,7 +432,7 @@ static void handle_register(struct registrar *r, const struct sip_msg *msg)
 	reg_event(ext.number, before, after, msg);
 	reply_ok(r, msg, ext.number);
 
- out:
+out:
 	mem_deref(rc);
 	mem_deref(cur);
 }
@@ -547,7 +547,7 @@ int registrar_alloc(struct registrar **rp, struct sipstack *ss,
 	/* bindings that expired while we were down go at once */
 	purge_handler(r);
 
- out:
+out:
 	if (err)
 		mem_deref(r);
 	else

@@ -50,9 +50,8 @@ const char *digest_alg_name(enum digest_alg alg);
 int digest_ha1(char *hex, size_t sz, enum digest_alg alg, const char *user,
 	       const char *realm, const char *password);
 int digest_resp_decode(struct digest_resp *r, const struct pl *hval);
-int digest_response(char *hex, size_t sz, enum digest_alg alg,
-		    const char *ha1, const struct pl *method,
-		    const struct digest_resp *r);
+int digest_response(char *hex, size_t sz, enum digest_alg alg, const char *ha1,
+		    const struct pl *method, const struct digest_resp *r);
 int digest_verify(const struct digest_resp *r, enum digest_alg alg,
 		  const char *ha1, const struct pl *method);
 
@@ -66,8 +65,7 @@ int sipauth_check(struct sipauth *a, const struct sip_msg *msg, bool proxy,
 		  struct store_ext *ext);
 int sipauth_challenge(struct sipauth *a, struct sip *sip,
 		      const struct sip_msg *msg, bool proxy, bool stale);
-int sipauth_nonce_make(struct sipauth *a, char *buf, size_t sz,
-		       uint64_t now);
+int sipauth_nonce_make(struct sipauth *a, char *buf, size_t sz, uint64_t now);
 int sipauth_nonce_check(struct sipauth *a, const struct pl *nonce,
 			uint64_t now);
 
@@ -105,11 +103,11 @@ struct b2bua_call_info {
 	const char *callid;
 	const char *caller;
 	const char *callee;
-	const char *state;     /**< "ringing", "answered", ... */
+	const char *state; /**< "ringing", "answered", ... */
 	int64_t start_ms;
-	int64_t answer_ms;     /**< 0 if not answered */
-	uint16_t port_a;       /**< relay port toward the caller */
-	uint16_t port_b;       /**< relay port toward the callee */
+	int64_t answer_ms; /**< 0 if not answered */
+	uint16_t port_a;   /**< relay port toward the caller */
+	uint16_t port_b;   /**< relay port toward the callee */
 };
 
 typedef int(b2bua_call_h)(const struct b2bua_call_info *ci, void *arg);

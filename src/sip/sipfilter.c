@@ -94,8 +94,7 @@ static const char *check_mandatory(const struct sip_msg *msg)
 	if (pl_isset(&msg->maxfwd) && num_u32(&msg->maxfwd, 0, 255, &n))
 		return "Bad Max-Forwards";
 	if (pl_isset(&msg->clen) &&
-	    (num_u32(&msg->clen, 0, 65535, &n) ||
-	     n != mbuf_get_left(msg->mb)))
+	    (num_u32(&msg->clen, 0, 65535, &n) || n != mbuf_get_left(msg->mb)))
 		return "Bad Content-Length";
 	if (pl_isset(&msg->expires) &&
 	    num_u32(&msg->expires, 0, UINT32_MAX, &n))

@@ -22,8 +22,10 @@ struct sipstack {
 
 /* RFC 8446 / SPEC §2: nothing weaker than these toward anyone */
 static const char *tls12_ciphers[] = {
-	"ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256",
-	"ECDHE-RSA-AES256-SHA384",     "ECDHE-RSA-AES128-SHA256",
+	"ECDHE-RSA-AES256-GCM-SHA384",
+	"ECDHE-RSA-AES128-GCM-SHA256",
+	"ECDHE-RSA-AES256-SHA384",
+	"ECDHE-RSA-AES128-SHA256",
 };
 
 
@@ -94,8 +96,8 @@ static int tls_setup(struct sipstack *ss, const struct relais_config *cfg,
 		return err;
 	}
 
-	err = tls_set_ciphers(ss->tls, tls12_ciphers,
-			      ARRAY_SIZE(tls12_ciphers));
+	err =
+	    tls_set_ciphers(ss->tls, tls12_ciphers, ARRAY_SIZE(tls12_ciphers));
 	if (err)
 		return err;
 
@@ -172,7 +174,7 @@ int sipstack_alloc(struct sipstack **ssp, const struct relais_config *cfg)
 		goto out;
 	err = transp_add(ss, SIP_TRANSP_TLS, cfg->sip_tls_listen, cfg);
 
- out:
+out:
 	if (err)
 		mem_deref(ss);
 	else

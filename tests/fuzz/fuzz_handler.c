@@ -141,8 +141,8 @@ static int setup(void)
 	if (store_contact_put(fz.st, &c))
 		return EINVAL;
 
-	if (sip_transp_laddr(sipstack_sip(fz.ss), &fz.sip_addr,
-			     SIP_TRANSP_UDP, NULL))
+	if (sip_transp_laddr(sipstack_sip(fz.ss), &fz.sip_addr, SIP_TRANSP_UDP,
+			     NULL))
 		return EINVAL;
 
 	fz.fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -166,8 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > MAX_INPUT)
 		return 0;
 
-	(void)sendto(fz.fd, data, size, 0, &fz.sip_addr.u.sa,
-		     fz.sip_addr.len);
+	(void)sendto(fz.fd, data, size, 0, &fz.sip_addr.u.sa, fz.sip_addr.len);
 	loop_run(LOOP_MS);
 
 	/* relaisd's answers are not looked at; keep the socket drained */

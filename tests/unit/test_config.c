@@ -93,30 +93,30 @@ static void test_errors_name_key_and_range(void **state)
 		const char *text;
 		const char *want[3];
 	} cases[] = {
-		{ "rtp_port_min = 80\n", { ":1:", "rtp_port_min",
-					   "from 1024 to 65532" } },
-		{ "\nrtp_port_min = 20000x\n", { ":2:", "rtp_port_min",
-						  "integer" } },
+		{ "rtp_port_min = 80\n",
+		  { ":1:", "rtp_port_min", "from 1024 to 65532" } },
+		{ "\nrtp_port_min = 20000x\n",
+		  { ":2:", "rtp_port_min", "integer" } },
 		{ "rtp_port_min = 99999999999999999999999\n",
 		  { "rtp_port_min", "integer", NULL } },
-		{ "media_timeout = -5\n", { "media_timeout", "0 to 3600",
-					    NULL } },
+		{ "media_timeout = -5\n",
+		  { "media_timeout", "0 to 3600", NULL } },
 		{ "nosuchkey = 1\n", { "unknown key", "nosuchkey", NULL } },
-		{ "sip_udp_listen = 127.0.0.1\n", { "sip_udp_listen",
-						    "address:port", NULL } },
-		{ "sip_udp_listen = nonsense:5060\n", { "sip_udp_listen",
-							NULL, NULL } },
-		{ "media_address = 0.0.0.0\n", { "media_address", NULL,
-						 NULL } },
+		{ "sip_udp_listen = 127.0.0.1\n",
+		  { "sip_udp_listen", "address:port", NULL } },
+		{ "sip_udp_listen = nonsense:5060\n",
+		  { "sip_udp_listen", NULL, NULL } },
+		{ "media_address = 0.0.0.0\n",
+		  { "media_address", NULL, NULL } },
 		{ "log_level = loud\n", { "log_level", "debug, info", NULL } },
 		{ "codecs = PCMA,OPUSX\n", { "codecs", "PCMA", NULL } },
-		{ "auth_algorithms = SHA-512\n", { "auth_algorithms", "MD5",
-						   NULL } },
+		{ "auth_algorithms = SHA-512\n",
+		  { "auth_algorithms", "MD5", NULL } },
 		{ "just some words\n", { "key = value", NULL, NULL } },
 		{ "rtp_port_min = 30000\nrtp_port_max = 30001\n",
 		  { "4 ports", NULL, NULL } },
-		{ "reg_min_expires = 4000\n", { "reg_min_expires", NULL,
-						NULL } },
+		{ "reg_min_expires = 4000\n",
+		  { "reg_min_expires", NULL, NULL } },
 		{ "sip_udp_listen =\nsip_tcp_listen=\nsip_tls_listen=\n",
 		  { "at least one transport", NULL, NULL } },
 	};
@@ -200,10 +200,9 @@ static void test_num_strict(void **state)
 	assert_int_equal(num_u32_str("-1", 0, 100, &v), EINVAL);
 	assert_int_equal(num_u32_str(" 1", 0, 100, &v), EINVAL);
 	assert_int_equal(num_u32_str("101", 0, 100, &v), ERANGE);
-	assert_int_equal(num_u32_str("4294967297", 0, UINT32_MAX, &v),
-			 ERANGE);
-	assert_int_equal(num_u32_str("99999999999999999999999", 0,
-				     UINT32_MAX, &v),
+	assert_int_equal(num_u32_str("4294967297", 0, UINT32_MAX, &v), ERANGE);
+	assert_int_equal(num_u32_str("99999999999999999999999", 0, UINT32_MAX,
+				     &v),
 			 EINVAL);
 	assert_int_equal(v, 42);
 

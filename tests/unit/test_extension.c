@@ -122,8 +122,7 @@ static void test_create_and_passwd(void **state)
 	assert_string_equal(ext.ha1_sha256, ha1);
 
 	assert_int_equal(ext_set_password(st, "relais", "100",
-					  "Other-Secret-88", why,
-					  sizeof(why)),
+					  "Other-Secret-88", why, sizeof(why)),
 			 0);
 	assert_int_equal(store_ext_get(st, "100", &ext), 0);
 	assert_int_equal(digest_ha1(ha1, sizeof(ha1), DIGEST_MD5, "100",
@@ -132,8 +131,7 @@ static void test_create_and_passwd(void **state)
 	assert_string_equal(ext.ha1_md5, ha1);
 
 	assert_int_equal(ext_set_password(st, "relais", "109",
-					  "Other-Secret-88", why,
-					  sizeof(why)),
+					  "Other-Secret-88", why, sizeof(why)),
 			 ENOENT);
 	assert_non_null(strstr(why, "does not exist"));
 
