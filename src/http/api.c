@@ -7,12 +7,17 @@
  * there, with a libre timer for MHD's own timeouts. Handlers therefore run
  * on the SIP thread and use the store, registrar and B2BUA directly. The
  * socket's permissions (0660) are the access control.
+ *
+ * Every handler returns an errno and, on failure, a reason; reply_errno()
+ * is the one place an errno becomes an HTTP status. No answer and no log
+ * line carries a password or a digest hash.
  */
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,12 +47,16 @@ enum {
 	CDR_LIMIT_DEFAULT = 50,
 	CDR_LIMIT_MAX = 10000,
 	TIMER_MAX_MS = 1000,
+	CONN_LIMIT = 64,
+	CONN_TIMEOUT_S = 30,
+	ITEM_MAX = 64,
+	WHY_MAX = 256,
 };
 
 struct api {
 	struct api_ctx ctx;
 	struct MHD_Daemon *mhd;
-	int lfd;
+	int lfd; /* ours until MHD_start_daemon() takes it */
 	int epfd;
 	char *path;
 	struct tmr tmr;
@@ -56,16 +65,24 @@ struct api {
 
 /* one request's state across the access handler's calls */
 struct req {
-	char *body;
-	size_t len;
+	struct mbuf *body;
 	bool toobig;
+	bool answered; /* before the body came */
 };
 
-/* what a handler answers: HTTP status and a JSON value (may be NULL) */
-struct reply {
-	unsigned status;
-	json_t *json;
+/* one request being answered: what a handler reads and fills in */
+struct exch {
+	struct api *api;
+	struct MHD_Connection *conn;
+	const struct req *rq;
+	char item[ITEM_MAX]; /* the {n} of the path */
+	unsigned status;     /* on success */
+	json_t *json;	     /* body on success, may be NULL */
+	char location[ITEM_MAX + 32];
+	char why[WHY_MAX]; /* reason on failure */
 };
+
+typedef int(route_h)(struct exch *x);
 
 
 static void api_run(struct api *api);
@@ -78,116 +95,282 @@ static void destructor(void *arg)
 	tmr_cancel(&api->tmr);
 	if (api->epfd >= 0)
 		fd_close(api->epfd);
+	/* MHD closes the listen socket it was given */
 	if (api->mhd)
 		MHD_stop_daemon(api->mhd);
 	if (api->lfd >= 0)
-		close(api->lfd);
+		(void)close(api->lfd);
 	if (api->path)
 		(void)unlink(api->path);
 	mem_deref(api->path);
 }
 
 
-static void reply_error(struct reply *r, unsigned status, const char *msg)
+static int why_set(struct exch *x, int err, const char *fmt, ...)
 {
-	r->status = status;
-	r->json = json_pack("{s:s}", "error", msg);
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)re_vsnprintf(x->why, sizeof(x->why), fmt, ap);
+	va_end(ap);
+
+	return err;
 }
 
 
 /* The one place an errno becomes an HTTP status (STYLE.md §3) */
-static void reply_errno(struct reply *r, int err, const char *why)
+static unsigned reply_errno(struct exch *x, int err)
 {
-	char buf[128];
+	static const struct {
+		int err;
+		unsigned status;
+		const char *why;
+	} map[] = {
+		{ EBADMSG, 400, "malformed request" },
+		{ ENOENT, 404, "not found" },
+		{ ENOTSUP, 405, "method not allowed here" },
+		{ EEXIST, 409, "already exists" },
+		{ EMSGSIZE, 413, "request body larger than 64 KiB" },
+		{ EINVAL, 422, "invalid value" },
+		{ ENODEV, 503, "not available" },
+	};
 
-	switch (err) {
-
-	case EINVAL:
-		reply_error(r, 422, why && why[0] ? why : "invalid request");
-		break;
-	case EBADMSG:
-		reply_error(r, 400, why && why[0] ? why : "malformed request");
-		break;
-	case ENOENT:
-		reply_error(r, 404, why && why[0] ? why : "not found");
-		break;
-	case EEXIST:
-		reply_error(r, 409, why && why[0] ? why : "already exists");
-		break;
-	case EMSGSIZE:
-		reply_error(r, 413, "request body larger than 64 KiB");
-		break;
-	case ENOTSUP:
-		reply_error(r, 503, why && why[0] ? why : "not available");
-		break;
-	default:
-		re_snprintf(buf, sizeof(buf), "internal error (%m)", err);
-		reply_error(r, 500, buf);
-		break;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+		if (map[i].err != err)
+			continue;
+		if (!x->why[0])
+			str_ncpy(x->why, map[i].why, sizeof(x->why));
+		return map[i].status;
 	}
+
+	/* the reason stays in our log, the client learns nothing more */
+	log_warn("internal error: %m", err);
+	str_ncpy(x->why, "internal error", sizeof(x->why));
+
+	return 500;
 }
 
 
-/* ---- extensions ----------------------------------------------------- */
+/* ---- JSON helpers --------------------------------------------------- */
 
-struct count_ctx {
-	const char *ext;
-	uint32_t n;
-};
-
-
-static int contact_count(const struct store_contact *c, void *arg)
+/* A JSON string of text that may come from the network (User-Agent,
+   Call-ID): jansson refuses invalid UTF-8, so non-ASCII bytes become '?'
+   when the text is not valid UTF-8. */
+static json_t *jtext(const char *s)
 {
-	struct count_ctx *cc = arg;
-	(void)c;
+	json_t *j;
+	char *copy;
+	size_t n;
 
-	++cc->n;
-	return 0;
+	if (!s)
+		return json_null();
+
+	j = json_string(s);
+	if (j)
+		return j;
+
+	n = strlen(s);
+	copy = mem_alloc(n + 1, NULL);
+	if (!copy)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		copy[i] = (s[i] & 0x80) ? '?' : s[i];
+	j = json_stringn(copy, n);
+	mem_deref(copy);
+
+	return j;
 }
 
 
-static int contact_json_add(const struct store_contact *c, void *arg)
+static int set_text(json_t *o, const char *key, const char *val)
 {
-	json_t *arr = arg;
-	const int64_t now = (int64_t)time(NULL);
+	return json_object_set_new(o, key, jtext(val)) ? ENOMEM : 0;
+}
 
-	return json_array_append_new(arr,
-				     json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I}",
-					       "ext", c->ext, "uri", c->uri,
-					       "received", c->received,
-					       "transport", c->transport,
-					       "user_agent", c->user_agent,
-					       "expires",
-					       (json_int_t)c->expires,
-					       "expires_in",
-					       (json_int_t)(c->expires > now
-								? c->expires -
-								      now
-								: 0)))
+
+static int set_int(json_t *o, const char *key, int64_t val)
+{
+	return json_object_set_new(o, key, json_integer((json_int_t)val))
 		   ? ENOMEM
 		   : 0;
 }
 
 
-static json_t *ext_json(struct api *api, const struct store_ext *ext,
-			bool contacts)
+static int append(json_t *arr, json_t *o)
 {
-	struct count_ctx cc = { ext->number, 0 };
-	json_t *o;
+	if (!o)
+		return ENOMEM;
+
+	return json_array_append_new(arr, o) ? ENOMEM : 0;
+}
+
+
+/* an unknown key is refused rather than ignored: a misspelt or newer
+   setting must not be dropped silently */
+static int keys_why(struct exch *x, const char *const *allowed, size_t n)
+{
+	int len;
+
+	len = re_snprintf(x->why, sizeof(x->why),
+			  "body has an unknown key; allowed:");
+	for (size_t i = 0; i < n && len > 0; i++) {
+		const int r =
+		    re_snprintf(x->why + len, sizeof(x->why) - len,
+				"%s \"%s\"", i ? "," : "", allowed[i]);
+		if (r < 0)
+			break;
+		len += r;
+	}
+
+	return EBADMSG;
+}
+
+
+/* the request body as a JSON object, holding only the keys allowed */
+static int body_object(struct exch *x, const char *const *allowed, size_t n,
+		       json_t **jp)
+{
+	const struct mbuf *mb = x->rq->body;
+	json_error_t jerr;
+	const char *key;
+	json_t *j, *v;
+
+	if (x->rq->toobig)
+		return EMSGSIZE;
+
+	j = json_loadb(mb ? (const char *)mb->buf : "", mb ? mb->end : 0,
+		       JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		/* not jerr.text: it quotes the input, a password maybe */
+		return why_set(x, EBADMSG,
+			       "body is not JSON (error at line %d, column "
+			       "%d)",
+			       jerr.line, jerr.column);
+
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return why_set(x, EBADMSG, "body must be a JSON object");
+	}
+
+	json_object_foreach(j, key, v)
+	{
+		bool known = false;
+
+		for (size_t i = 0; i < n; i++)
+			known |= !strcmp(key, allowed[i]);
+		if (!known) {
+			json_decref(j);
+			return keys_why(x, allowed, n);
+		}
+	}
+
+	*jp = j;
+	return 0;
+}
+
+
+/* a string member; NULL when absent and not required */
+static int str_member(struct exch *x, json_t *j, const char *key,
+		      bool required, const char **val)
+{
+	json_t *v = json_object_get(j, key);
+
+	*val = NULL;
+	if (!v && !required)
+		return 0;
+	if (!v)
+		return why_set(x, EBADMSG, "\"%s\" is required", key);
+	if (!json_is_string(v))
+		return why_set(x, EBADMSG, "\"%s\" must be a string", key);
+
+	*val = json_string_value(v);
+	return 0;
+}
+
+
+static const char *query(const struct exch *x, const char *key)
+{
+	return MHD_lookup_connection_value(x->conn, MHD_GET_ARGUMENT_KIND,
+					   key);
+}
+
+
+/* ---- extensions ----------------------------------------------------- */
+
+static int contact_count(const struct store_contact *c, void *arg)
+{
+	uint32_t *n = arg;
+	(void)c;
+
+	++*n;
+	return 0;
+}
+
+
+static json_t *contact_json(const struct store_contact *c)
+{
+	const int64_t now = (int64_t)time(NULL);
+	json_t *o = json_object();
+	int err = 0;
+
+	if (!o)
+		return NULL;
+
+	err |= set_text(o, "ext", c->ext);
+	err |= set_text(o, "uri", c->uri);
+	err |= set_text(o, "received", c->received);
+	err |= set_text(o, "transport", c->transport);
+	err |= set_text(o, "user_agent", c->user_agent);
+	err |= set_int(o, "expires", c->expires);
+	err |=
+	    set_int(o, "expires_in", c->expires > now ? c->expires - now : 0);
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
+
+	return o;
+}
+
+
+static int contact_append(const struct store_contact *c, void *arg)
+{
+	return append(arg, contact_json(c));
+}
+
+
+/* an extension as the API shows it; bindings adds its live contacts */
+static json_t *ext_json(struct api *api, const struct store_ext *ext,
+			bool bindings)
+{
+	json_t *o = json_object(), *arr = NULL;
+	uint32_t n = 0;
+	int err = 0;
+
+	if (!o)
+		return NULL;
 
 	if (api->ctx.reg)
-		(void)registrar_foreach(api->ctx.reg, ext->number,
-					contact_count, &cc);
+		err |= registrar_foreach(api->ctx.reg, ext->number,
+					 contact_count, &n);
 
-	o = json_pack("{s:s,s:s,s:I,s:b,s:i}", "number", ext->number, "name",
-		      ext->name, "created", (json_int_t)ext->created,
-		      "registered", cc.n > 0, "contacts", (int)cc.n);
-	if (o && contacts && api->ctx.reg) {
-		json_t *arr = json_array();
+	err |= set_text(o, "number", ext->number);
+	err |= set_text(o, "name", ext->name);
+	err |= set_int(o, "created", ext->created);
+	err |= json_object_set_new(o, "registered", json_boolean(n > 0));
+	err |= set_int(o, "contacts", n);
 
-		(void)registrar_foreach(api->ctx.reg, ext->number,
-					contact_json_add, arr);
-		json_object_set_new(o, "bindings", arr);
+	if (bindings) {
+		arr = json_array();
+		if (arr && api->ctx.reg)
+			err |= registrar_foreach(api->ctx.reg, ext->number,
+						 contact_append, arr);
+		err |= json_object_set_new(o, "bindings", arr);
+	}
+
+	if (err) {
+		json_decref(o);
+		return NULL;
 	}
 
 	return o;
@@ -204,404 +387,458 @@ static int ext_list_add(const struct store_ext *ext, void *arg)
 {
 	struct list_ctx *lc = arg;
 
-	return json_array_append_new(lc->arr, ext_json(lc->api, ext, false))
-		   ? ENOMEM
-		   : 0;
+	return append(lc->arr, ext_json(lc->api, ext, false));
 }
 
 
-static void ext_list(struct api *api, struct reply *r)
+static int ext_list(struct exch *x)
 {
-	struct list_ctx lc = { api, json_array() };
+	struct list_ctx lc = { x->api, json_array() };
 	int err;
 
-	err = store_ext_foreach(api->ctx.st, ext_list_add, &lc);
+	if (!lc.arr)
+		return ENOMEM;
+
+	err = store_ext_foreach(x->api->ctx.st, ext_list_add, &lc);
 	if (err) {
 		json_decref(lc.arr);
-		reply_errno(r, err, NULL);
-		return;
+		return err;
 	}
 
-	r->status = 200;
-	r->json = lc.arr;
+	x->status = 200;
+	x->json = lc.arr;
+	return 0;
 }
 
 
-static json_t *body_parse(const struct req *rq, struct reply *r)
+static int ext_add(struct exch *x)
 {
-	json_error_t jerr;
-	json_t *j;
-	char msg[200];
-
-	if (rq->toobig) {
-		reply_errno(r, EMSGSIZE, NULL);
-		return NULL;
-	}
-
-	j = json_loadb(rq->body ? rq->body : "", rq->len, 0, &jerr);
-	if (!j || !json_is_object(j)) {
-		re_snprintf(msg, sizeof(msg), "body is not a JSON object: %s",
-			    j ? "wrong type" : jerr.text);
-		reply_error(r, 400, msg);
-		json_decref(j);
-		return NULL;
-	}
-
-	return j;
-}
-
-
-static const char *json_str(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-
-static void ext_add(struct api *api, const struct req *rq, struct reply *r)
-{
+	static const char *const keys[] = { "number", "name", "password" };
 	const char *number, *name, *password;
+	struct api *api = x->api;
 	struct store_ext ext;
-	char why[256] = "";
 	json_t *j;
 	int err;
 
-	j = body_parse(rq, r);
-	if (!j)
-		return;
+	err = body_object(x, keys, ARRAY_SIZE(keys), &j);
+	if (err)
+		return err;
 
-	number = json_str(j, "number");
-	name = json_str(j, "name");
-	password = json_str(j, "password");
-	if (!number || !password) {
-		reply_error(r, 400,
-			    "\"number\" and \"password\" (strings) "
-			    "are required");
+	err = str_member(x, j, "number", true, &number);
+	if (err)
 		goto out;
-	}
+	err = str_member(x, j, "name", false, &name);
+	if (err)
+		goto out;
+	err = str_member(x, j, "password", true, &password);
+	if (err)
+		goto out;
 
-	err = ext_create(api->ctx.st, api->ctx.cfg->sip_realm, number,
-			 name ? name : "", password, why, sizeof(why));
-	if (err) {
-		reply_errno(r, err, why);
+	err = ext_create(api->ctx.st, api->ctx.cfg->sip_realm, number, name,
+			 password, x->why, sizeof(x->why));
+	if (err)
 		goto out;
-	}
 
 	err = store_ext_get(api->ctx.st, number, &ext);
-	if (err) {
-		reply_errno(r, err, NULL);
+	if (err)
+		goto out;
+
+	x->json = ext_json(api, &ext, false);
+	if (!x->json) {
+		err = ENOMEM;
 		goto out;
 	}
 
-	r->status = 201;
-	r->json = ext_json(api, &ext, false);
+	x->status = 201;
+	re_snprintf(x->location, sizeof(x->location), "/api/v1/extensions/%s",
+		    number);
 
 out:
 	json_decref(j);
+	return err;
 }
 
 
-static void ext_show(struct api *api, const char *number, struct reply *r)
+/* the {n} of the path, checked, and that extension from the store */
+static int ext_lookup(struct exch *x, struct store_ext *ext)
+{
+	int err;
+
+	err = ext_number_check(x->item, x->why, sizeof(x->why));
+	if (err)
+		return err;
+
+	err = store_ext_get(x->api->ctx.st, x->item, ext);
+	if (err == ENOENT)
+		return why_set(x, err, "extension %s does not exist", x->item);
+
+	return err;
+}
+
+
+static int ext_show(struct exch *x)
 {
 	struct store_ext ext;
-	char why[128];
 	int err;
 
-	if (ext_number_check(number, why, sizeof(why))) {
-		reply_error(r, 422, why);
-		return;
-	}
+	err = ext_lookup(x, &ext);
+	if (err)
+		return err;
 
-	err = store_ext_get(api->ctx.st, number, &ext);
-	if (err) {
-		re_snprintf(why, sizeof(why), "extension %s does not exist",
-			    number);
-		reply_errno(r, err, why);
-		return;
-	}
+	x->json = ext_json(x->api, &ext, true);
+	if (!x->json)
+		return ENOMEM;
 
-	r->status = 200;
-	r->json = ext_json(api, &ext, true);
+	x->status = 200;
+	return 0;
 }
 
 
-static void ext_remove(struct api *api, const char *number, struct reply *r)
+static int ext_remove(struct exch *x)
 {
-	char why[128];
+	struct store_ext ext;
 	int err;
 
-	if (ext_number_check(number, why, sizeof(why))) {
-		reply_error(r, 422, why);
-		return;
+	err = ext_lookup(x, &ext);
+	if (err)
+		return err;
+
+	/* its phones stop being reachable before it disappears */
+	if (x->api->ctx.reg) {
+		err = registrar_remove_ext(x->api->ctx.reg, x->item);
+		if (err)
+			return err;
 	}
 
-	if (api->ctx.reg)
-		(void)registrar_remove_ext(api->ctx.reg, number);
+	err = store_ext_remove(x->api->ctx.st, x->item);
+	if (err == ENOENT)
+		return why_set(x, err, "extension %s does not exist", x->item);
+	if (err)
+		return err;
 
-	err = store_ext_remove(api->ctx.st, number);
-	if (err) {
-		re_snprintf(why, sizeof(why), "extension %s does not exist",
-			    number);
-		reply_errno(r, err, why);
-		return;
-	}
-
-	log_info("extension %s removed", number);
-	r->status = 204;
+	log_info("extension %s removed", x->item);
+	x->status = 204;
+	return 0;
 }
 
 
-static void ext_passwd(struct api *api, const char *number,
-		       const struct req *rq, struct reply *r)
+static int ext_passwd(struct exch *x)
 {
-	char why[256] = "";
+	static const char *const keys[] = { "password" };
 	const char *password;
 	json_t *j;
 	int err;
 
-	j = body_parse(rq, r);
-	if (!j)
-		return;
-
-	password = json_str(j, "password");
-	if (!password) {
-		reply_error(r, 400, "\"password\" (string) is required");
-		goto out;
-	}
-
-	err = ext_set_password(api->ctx.st, api->ctx.cfg->sip_realm, number,
-			       password, why, sizeof(why));
+	err = ext_number_check(x->item, x->why, sizeof(x->why));
 	if (err)
-		reply_errno(r, err, why);
-	else
-		r->status = 204;
+		return err;
 
-out:
+	err = body_object(x, keys, ARRAY_SIZE(keys), &j);
+	if (err)
+		return err;
+
+	err = str_member(x, j, "password", true, &password);
+	if (!err)
+		err = ext_set_password(x->api->ctx.st,
+				       x->api->ctx.cfg->sip_realm, x->item,
+				       password, x->why, sizeof(x->why));
+	if (!err)
+		x->status = 204;
+
 	json_decref(j);
+	return err;
 }
 
 
 /* ---- registrations, calls, records, status -------------------------- */
 
-static void registrations(struct api *api, struct MHD_Connection *conn,
-			  struct reply *r)
+static int registrations(struct exch *x)
 {
-	const char *ext =
-	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "ext");
-	json_t *arr;
-	char why[128];
-	int err;
-
-	if (!api->ctx.reg) {
-		reply_errno(r, ENOTSUP, "registrar not running");
-		return;
-	}
-
-	if (ext && ext_number_check(ext, why, sizeof(why))) {
-		reply_error(r, 422, why);
-		return;
-	}
-
-	arr = json_array();
-	err = registrar_foreach(api->ctx.reg, ext, contact_json_add, arr);
-	if (err) {
-		json_decref(arr);
-		reply_errno(r, err, NULL);
-		return;
-	}
-
-	r->status = 200;
-	r->json = arr;
-}
-
-
-static int call_json_add(const struct b2bua_call_info *ci, void *arg)
-{
-	json_t *arr = arg;
-	const int64_t now = (int64_t)time(NULL) * 1000;
-
-	return json_array_append_new(
-		   arr,
-		   json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:i,s:i}", "callid",
-			     ci->callid, "caller", ci->caller, "callee",
-			     ci->callee, "state", ci->state, "start",
-			     (json_int_t)(ci->start_ms / 1000), "answer",
-			     (json_int_t)(ci->answer_ms / 1000), "duration",
-			     (json_int_t)(ci->answer_ms
-					      ? (now - ci->answer_ms) / 1000
-					      : 0),
-			     "port_a", (int)ci->port_a, "port_b",
-			     (int)ci->port_b))
-		   ? ENOMEM
-		   : 0;
-}
-
-
-static void calls(struct api *api, struct reply *r)
-{
-	json_t *arr;
-
-	if (!api->ctx.b2bua) {
-		reply_errno(r, ENOTSUP, "call handling not running");
-		return;
-	}
-
-	arr = json_array();
-	(void)b2bua_foreach(api->ctx.b2bua, call_json_add, arr);
-	r->status = 200;
-	r->json = arr;
-}
-
-
-static int cdr_json_add(const struct store_cdr *c, void *arg)
-{
-	json_t *arr = arg;
-
-	return json_array_append_new(
-		   arr, json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:i}",
-				  "id", (json_int_t)c->id, "callid", c->callid,
-				  "caller", c->caller, "callee", c->callee,
-				  "start", (json_int_t)c->start_ms, "answer",
-				  (json_int_t)c->answer_ms, "end",
-				  (json_int_t)c->end_ms, "disposition",
-				  c->disposition, "cause", c->cause,
-				  "duration", (int)c->duration_s))
-		   ? ENOMEM
-		   : 0;
-}
-
-
-static void cdr(struct api *api, struct MHD_Connection *conn, struct reply *r)
-{
-	const char *lim =
-	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
-	uint32_t limit = CDR_LIMIT_DEFAULT;
+	const char *ext = query(x, "ext");
 	json_t *arr;
 	int err;
 
-	if (lim && num_u32_str(lim, 1, CDR_LIMIT_MAX, &limit)) {
-		reply_error(r, 422,
-			    "limit must be an integer from 1 to "
-			    "10000");
-		return;
+	if (!x->api->ctx.reg)
+		return why_set(x, ENODEV, "the registrar is not running");
+
+	if (ext) {
+		err = ext_number_check(ext, x->why, sizeof(x->why));
+		if (err)
+			return err;
 	}
 
 	arr = json_array();
-	err = store_cdr_foreach(api->ctx.st, limit, cdr_json_add, arr);
+	if (!arr)
+		return ENOMEM;
+
+	err = registrar_foreach(x->api->ctx.reg, ext, contact_append, arr);
 	if (err) {
 		json_decref(arr);
-		reply_errno(r, err, NULL);
-		return;
+		return err;
 	}
 
-	r->status = 200;
-	r->json = arr;
-}
-
-
-static int reg_count(const struct store_contact *c, void *arg)
-{
-	uint32_t *n = arg;
-	(void)c;
-
-	++*n;
+	x->status = 200;
+	x->json = arr;
 	return 0;
 }
 
 
-static void status(struct api *api, struct reply *r)
+static json_t *call_json(const struct b2bua_call_info *ci)
 {
+	const int64_t now_ms = (int64_t)time(NULL) * 1000;
+	json_t *o = json_object();
+	int err = 0;
+
+	if (!o)
+		return NULL;
+
+	err |= set_text(o, "callid", ci->callid);
+	err |= set_text(o, "caller", ci->caller);
+	err |= set_text(o, "callee", ci->callee);
+	err |= set_text(o, "state", ci->state);
+	err |= set_int(o, "start", ci->start_ms / 1000);
+	err |= set_int(o, "answer", ci->answer_ms / 1000);
+	err |= set_int(o, "duration",
+		       ci->answer_ms && now_ms > ci->answer_ms
+			   ? (now_ms - ci->answer_ms) / 1000
+			   : 0);
+	err |= set_int(o, "port_a", ci->port_a);
+	err |= set_int(o, "port_b", ci->port_b);
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
+
+	return o;
+}
+
+
+static int call_append(const struct b2bua_call_info *ci, void *arg)
+{
+	return append(arg, call_json(ci));
+}
+
+
+static int calls(struct exch *x)
+{
+	const char *active = query(x, "active");
+	uint32_t v;
+	json_t *arr;
+	int err;
+
+	/* only calls in progress live in memory; ended ones are records */
+	if (active && num_u32_str(active, 1, 1, &v))
+		return why_set(x, EINVAL,
+			       "active must be 1; ended calls are in "
+			       "/api/v1/cdr");
+
+	if (!x->api->ctx.b2bua)
+		return why_set(x, ENODEV, "call handling is not running");
+
+	arr = json_array();
+	if (!arr)
+		return ENOMEM;
+
+	err = b2bua_foreach(x->api->ctx.b2bua, call_append, arr);
+	if (err) {
+		json_decref(arr);
+		return err;
+	}
+
+	x->status = 200;
+	x->json = arr;
+	return 0;
+}
+
+
+static json_t *cdr_json(const struct store_cdr *c)
+{
+	json_t *o = json_object();
+	int err = 0;
+
+	if (!o)
+		return NULL;
+
+	err |= set_int(o, "id", c->id);
+	err |= set_text(o, "callid", c->callid);
+	err |= set_text(o, "caller", c->caller);
+	err |= set_text(o, "callee", c->callee);
+	err |= set_int(o, "start_ms", c->start_ms);
+	err |= set_int(o, "answer_ms", c->answer_ms);
+	err |= set_int(o, "end_ms", c->end_ms);
+	err |= set_text(o, "disposition", c->disposition);
+	err |= set_text(o, "cause", c->cause);
+	err |= set_int(o, "duration", c->duration_s);
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
+
+	return o;
+}
+
+
+static int cdr_append(const struct store_cdr *c, void *arg)
+{
+	return append(arg, cdr_json(c));
+}
+
+
+static int cdr(struct exch *x)
+{
+	const char *lim = query(x, "limit");
+	uint32_t limit = CDR_LIMIT_DEFAULT;
+	json_t *arr;
+	int err;
+
+	if (lim && num_u32_str(lim, 1, CDR_LIMIT_MAX, &limit))
+		return why_set(x, EINVAL,
+			       "limit must be an integer from 1 to %u",
+			       CDR_LIMIT_MAX);
+
+	arr = json_array();
+	if (!arr)
+		return ENOMEM;
+
+	err = store_cdr_foreach(x->api->ctx.st, limit, cdr_append, arr);
+	if (err) {
+		json_decref(arr);
+		return err;
+	}
+
+	x->status = 200;
+	x->json = arr;
+	return 0;
+}
+
+
+static int status(struct exch *x)
+{
+	struct api *api = x->api;
 	uint32_t nreg = 0;
+	json_t *o;
+	int err = 0;
 
-	if (api->ctx.reg)
-		(void)registrar_foreach(api->ctx.reg, NULL, reg_count, &nreg);
+	if (api->ctx.reg) {
+		err = registrar_foreach(api->ctx.reg, NULL, contact_count,
+					&nreg);
+		if (err)
+			return err;
+	}
 
-	r->status = 200;
-	r->json =
-	    json_pack("{s:s,s:I,s:i,s:i}", "version", RELAIS_VERSION, "uptime",
-		      (json_int_t)((tmr_jiffies() - api->started) / 1000),
-		      "calls", (int)b2bua_count(api->ctx.b2bua),
-		      "registrations", (int)nreg);
+	o = json_object();
+	if (!o)
+		return ENOMEM;
+
+	err |= set_text(o, "version", RELAIS_VERSION);
+	err |= set_int(o, "uptime",
+		       (int64_t)((tmr_jiffies() - api->started) / 1000));
+	err |= set_int(o, "calls", b2bua_count(api->ctx.b2bua));
+	err |= set_int(o, "registrations", nreg);
+	if (err) {
+		json_decref(o);
+		return ENOMEM;
+	}
+
+	x->status = 200;
+	x->json = o;
+	return 0;
 }
 
 
 /* ---- routing -------------------------------------------------------- */
 
-static bool path_item(const char *url, const char *prefix, char *item,
-		      size_t sz, const char **rest)
-{
-	const size_t n = strlen(prefix);
-	const char *p, *slash;
-	size_t len;
+static const struct route {
+	const char *method;
+	const char *path; /* "{n}" stands for one path segment */
+	route_h *h;
+} routes[] = {
+	{ "GET", "/api/v1/extensions", ext_list },
+	{ "POST", "/api/v1/extensions", ext_add },
+	{ "GET", "/api/v1/extensions/{n}", ext_show },
+	{ "DELETE", "/api/v1/extensions/{n}", ext_remove },
+	{ "PUT", "/api/v1/extensions/{n}/password", ext_passwd },
+	{ "GET", "/api/v1/registrations", registrations },
+	{ "GET", "/api/v1/calls", calls },
+	{ "GET", "/api/v1/cdr", cdr },
+	{ "GET", "/api/v1/status", status },
+};
 
-	if (strncmp(url, prefix, n))
+
+/* url matches pattern; the segment standing for {n} goes to item */
+static bool path_match(const char *pattern, const char *url, char *item,
+		       size_t sz)
+{
+	const char *hole = strstr(pattern, "{n}");
+	size_t pre, len;
+	const char *seg;
+
+	if (!hole)
+		return !strcmp(pattern, url);
+
+	pre = (size_t)(hole - pattern);
+	if (strncmp(pattern, url, pre))
 		return false;
 
-	p = url + n;
-	slash = strchr(p, '/');
-	len = slash ? (size_t)(slash - p) : strlen(p);
+	seg = url + pre;
+	len = strcspn(seg, "/");
 	if (!len || len >= sz)
 		return false;
 
-	memcpy(item, p, len);
+	if (strcmp(hole + 3, seg + len))
+		return false;
+
+	memcpy(item, seg, len);
 	item[len] = '\0';
-	*rest = slash ? slash : "";
 
 	return true;
 }
 
 
-static void route(struct api *api, struct MHD_Connection *conn,
-		  const char *method, const char *url, const struct req *rq,
-		  struct reply *r)
+static int dispatch(struct exch *x, const char *method, const char *url)
 {
-	const bool get = !strcmp(method, "GET");
-	char item[64];
-	const char *rest;
+	bool path_known = false;
 
-	if (!strcmp(url, "/api/v1/extensions")) {
-		if (get)
-			ext_list(api, r);
-		else if (!strcmp(method, "POST"))
-			ext_add(api, rq, r);
-		else
-			reply_error(r, 405, "use GET or POST");
+	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+		if (!path_match(routes[i].path, url, x->item, sizeof(x->item)))
+			continue;
+
+		path_known = true;
+		if (!strcmp(routes[i].method, method))
+			return routes[i].h(x);
 	}
-	else if (path_item(url, "/api/v1/extensions/", item, sizeof(item),
-			   &rest)) {
-		if (!rest[0] && get)
-			ext_show(api, item, r);
-		else if (!rest[0] && !strcmp(method, "DELETE"))
-			ext_remove(api, item, r);
-		else if (!strcmp(rest, "/password") && !strcmp(method, "PUT"))
-			ext_passwd(api, item, rq, r);
-		else
-			reply_error(r, 405, "method not allowed here");
-	}
-	else if (!strcmp(url, "/api/v1/registrations") && get)
-		registrations(api, conn, r);
-	else if (!strcmp(url, "/api/v1/calls") && get)
-		calls(api, r);
-	else if (!strcmp(url, "/api/v1/cdr") && get)
-		cdr(api, conn, r);
-	else if (!strcmp(url, "/api/v1/status") && get)
-		status(api, r);
-	else
-		reply_error(r, 404, "no such API endpoint");
+
+	if (path_known)
+		return why_set(x, ENOTSUP, "method %s not allowed here",
+			       method);
+
+	return why_set(x, ENOENT, "no such API endpoint");
 }
 
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
+/* the client's path for a log line: printable, and not too long */
+static void log_safe(char *buf, size_t sz, const char *url)
+{
+	size_t i;
+
+	for (i = 0; url[i] && i + 1 < sz; i++) {
+		const unsigned char c = (unsigned char)url[i];
+
+		buf[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;
+	}
+	buf[i] = '\0';
+}
+
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status,
+				 json_t *json, const char *location)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	char *text = NULL;
 
-	if (r->json) {
-		text = json_dumps(r->json, JSON_COMPACT);
-		json_decref(r->json);
-	}
+	if (json)
+		text = json_dumps(json, JSON_COMPACT);
 
 	resp = MHD_create_response_from_buffer(text ? strlen(text) : 0,
 					       text ? text : (char *)"",
@@ -610,13 +847,79 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct reply *r)
 	if (!resp)
 		return MHD_NO;
 
-	if (r->status != 204)
+	if (text)
 		(void)MHD_add_response_header(resp, "Content-Type",
 					      "application/json");
-	ret = MHD_queue_response(conn, r->status, resp);
+	if (location && location[0])
+		(void)MHD_add_response_header(resp, "Location", location);
+
+	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 
 	return ret;
+}
+
+
+static enum MHD_Result answer(struct api *api, struct MHD_Connection *conn,
+			      const char *method, const char *url,
+			      const struct req *rq)
+{
+	char safe_url[128];
+	struct exch x;
+	enum MHD_Result ret;
+	json_t *e;
+	int err;
+
+	log_safe(safe_url, sizeof(safe_url), url);
+	memset(&x, 0, sizeof(x));
+	x.api = api;
+	x.conn = conn;
+	x.rq = rq;
+
+	err = dispatch(&x, method, url);
+	if (!err) {
+		log_debug("%s %s: %u", method, safe_url, x.status);
+		ret = send_json(conn, x.status, x.json, x.location);
+		json_decref(x.json);
+		return ret;
+	}
+
+	json_decref(x.json);
+	x.status = reply_errno(&x, err);
+	log_debug("%s %s: %u %s", method, safe_url, x.status, x.why);
+
+	e = json_object();
+	if (e)
+		(void)set_text(e, "error", x.why);
+	ret = send_json(conn, x.status, e, NULL);
+	json_decref(e);
+
+	return ret;
+}
+
+
+/* a request body may hold a password: wipe it before freeing it */
+static struct mbuf *body_free(struct mbuf *mb)
+{
+	if (mb && mb->buf)
+		memset(mb->buf, 0, mb->size);
+
+	return mem_deref(mb);
+}
+
+
+/* refuse a body announced larger than the ceiling before it is sent */
+static bool announced_toobig(struct MHD_Connection *conn)
+{
+	const char *clen =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t n;
+
+	if (!clen)
+		return false;
+
+	return num_u64_str(clen, &n) || n > BODY_MAX;
 }
 
 
@@ -628,7 +931,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
 {
 	struct api *api = cls;
 	struct req *rq = *con_cls;
-	struct reply r = { 500, NULL };
 	(void)version;
 
 	if (!rq) {
@@ -636,33 +938,44 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
 		if (!rq)
 			return MHD_NO;
 		*con_cls = rq;
+
+		if (!announced_toobig(conn))
+			return MHD_YES;
+
+		/* MHD discards the body and closes after this answer */
+		rq->toobig = true;
+		rq->answered = true;
+		return answer(api, conn, method, url, rq);
+	}
+
+	if (rq->answered) {
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 
-	/* gather the body, within its ceiling */
+	/* gather the body, within its ceiling (a chunked one has no
+	   Content-Length to refuse early) */
 	if (*upload_data_size) {
-		if (rq->len + *upload_data_size > BODY_MAX) {
+		const size_t have = rq->body ? rq->body->end : 0;
+
+		if (!rq->toobig && have + *upload_data_size > BODY_MAX) {
 			rq->toobig = true;
+			rq->body = body_free(rq->body);
 		}
-		else {
-			const size_t need = rq->len + *upload_data_size + 1;
-			char *nb = rq->body ? mem_realloc(rq->body, need)
-					    : mem_alloc(need, NULL);
-			if (!nb)
+		if (!rq->toobig) {
+			if (!rq->body)
+				rq->body = mbuf_alloc(1024);
+			if (!rq->body ||
+			    mbuf_write_mem(rq->body,
+					   (const uint8_t *)upload_data,
+					   *upload_data_size))
 				return MHD_NO;
-			memcpy(nb + rq->len, upload_data, *upload_data_size);
-			rq->body = nb;
-			rq->len += *upload_data_size;
-			rq->body[rq->len] = '\0';
 		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 
-	route(api, conn, method, url, rq, &r);
-	log_debug("%s %s -> %u", method, url, r.status);
-
-	return send_reply(conn, &r);
+	return answer(api, conn, method, url, rq);
 }
 
 
@@ -676,10 +989,25 @@ static void completed_handler(void *cls, struct MHD_Connection *conn,
 	(void)toe;
 
 	if (rq) {
-		mem_deref(rq->body);
+		body_free(rq->body);
 		mem_deref(rq);
 		*con_cls = NULL;
 	}
+}
+
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[256];
+	size_t n;
+	(void)cls;
+
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+
+	log_warn("libmicrohttpd: %s", buf);
 }
 
 
@@ -689,6 +1017,10 @@ static void tmr_handler(void *arg)
 }
 
 
+/* Let MHD do its work, then wake up again when its next timeout is due.
+   The timer also runs when MHD wants none, at most TIMER_MAX_MS apart: a
+   cheap guard against work MHD has queued without its epoll descriptor
+   becoming readable. */
 static void api_run(struct api *api)
 {
 	MHD_UNSIGNED_LONG_LONG to = TIMER_MAX_MS;
@@ -726,17 +1058,18 @@ static int unix_listen(struct api *api, const char *path)
 	if (fd < 0)
 		return errno;
 
-	/* a socket left by a relaisd that died; a live one is refused */
+	/* a socket left by a relaisd that died is replaced; one a live
+	   relaisd answers on is not */
 	if (!connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		close(fd);
+		(void)close(fd);
 		return EADDRINUSE;
 	}
 	(void)unlink(path);
 
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    chmod(path, 0660) || listen(fd, 64)) {
+	    chmod(path, 0660) || listen(fd, CONN_LIMIT)) {
 		err = errno;
-		close(fd);
+		(void)close(fd);
 		return err;
 	}
 
@@ -746,11 +1079,14 @@ static int unix_listen(struct api *api, const char *path)
 
 
 /**
- * Start the API on a Unix socket
+ * Start the API on a Unix socket, served from the calling thread's libre
+ * loop
  *
- * @param ap       Pointer to allocated API
+ * @param ap       Pointer to allocated API; mem_deref() stops it and
+ *                 removes the socket
  * @param sockpath Socket path (a stale socket there is replaced)
- * @param ctx      What the handlers use; reg and b2bua may be NULL
+ * @param ctx      What the handlers use (copied); reg and b2bua may be
+ *                 NULL, the endpoints needing them then answer 503
  *
  * @return 0 if success, otherwise errorcode
  */
@@ -760,7 +1096,7 @@ int api_alloc(struct api **ap, const char *sockpath, const struct api_ctx *ctx)
 	struct api *api;
 	int err;
 
-	if (!ap || !sockpath || !ctx || !ctx->st || !ctx->cfg)
+	if (!ap || !sockpath || !sockpath[0] || !ctx || !ctx->st || !ctx->cfg)
 		return EINVAL;
 
 	api = mem_zalloc(sizeof(*api), destructor);
@@ -773,38 +1109,42 @@ int api_alloc(struct api **ap, const char *sockpath, const struct api_ctx *ctx)
 	api->started = tmr_jiffies();
 	tmr_init(&api->tmr);
 
-	err = str_dup(&api->path, sockpath);
+	err = unix_listen(api, sockpath);
 	if (err)
 		goto out;
 
-	err = unix_listen(api, sockpath);
+	/* from here on the destructor unlinks the socket */
+	err = str_dup(&api->path, sockpath);
 	if (err)
 		goto out;
 
 	api->mhd =
 	    MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     access_handler, api, MHD_OPTION_LISTEN_SOCKET,
-			     api->lfd, MHD_OPTION_NOTIFY_COMPLETED,
-			     completed_handler, api,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 30U,
-			     MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_END);
+			     access_handler, api, MHD_OPTION_EXTERNAL_LOGGER,
+			     mhd_log, api, MHD_OPTION_LISTEN_SOCKET, api->lfd,
+			     MHD_OPTION_NOTIFY_COMPLETED, completed_handler,
+			     api, MHD_OPTION_CONNECTION_TIMEOUT,
+			     (unsigned)CONN_TIMEOUT_S,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+			     MHD_OPTION_END);
 	if (!api->mhd) {
 		err = EIO;
 		goto out;
 	}
+	api->lfd = -1; /* MHD_stop_daemon() closes it */
 
 	info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	if (!info || info->epoll_fd < 0) {
 		err = EIO;
 		goto out;
 	}
-	api->epfd = info->epoll_fd;
 
-	err = fd_listen(api->epfd, FD_READ, epoll_handler, api);
+	err = fd_listen(info->epoll_fd, FD_READ, epoll_handler, api);
 	if (err)
 		goto out;
+	api->epfd = info->epoll_fd;
 
-	tmr_start(&api->tmr, TIMER_MAX_MS, tmr_handler, api);
+	tmr_start(&api->tmr, 0, tmr_handler, api);
 	log_info("API listening on %s", sockpath);
 
 out:

@@ -54,16 +54,33 @@ static void test_passwords(void **state)
 		{ "Str0ng-Pass!x", NULL },
 		{ "Ec9mb_hvKZf+Mc%r", NULL },
 		{ "correct-Horse-battery", NULL },
-		{ "Sh0rt!", "characters" },
+		{ "lowercase-and-digits-42", NULL },
+		{ "Qm7:;<=>wKz", NULL },  /* symbols in a row are no run */
+		{ "Qm789:wK-z", NULL },	  /* 789: is 3 digits then ':' */
+		{ "Abc-7890-xyz", NULL }, /* 3 letters, 789 then 0 */
+		{ "", "missing" },
+		{ "Sh0rt!", "10 to 64 characters (it has 6)" },
+		{ "Aa1-"
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaa",
+		  "10 to 64 characters (it has 65)" },
 		{ "alllowercaseletters", "at least 3" },
 		{ "ALLUPPER-LETTERS", "at least 3" },
+		{ "onlyletters1and2", "at least 3" },
 		{ "Has Space-12", "printable" },
+		{ "Tab\there-12X", "printable" },
 		{ "Caf\xc3\xa9-Latte-9", "printable" },
 		{ "Ext100-Pass!", "extension number" },
 		{ "Abcd-5678-xyz", "consecutive" },
 		{ "Pass-9876-xyz", "consecutive" },
+		{ "Good-1-wXyZ", "consecutive" },
 		{ "Zzzz-Top-2024", "repeated" },
+		{ "Top-2024-!!!!", "repeated" },
 		{ "MyPassword-77", "\"password\"" },
+		{ "MYPASSWORD-77", "\"password\"" },
+		{ "Welcome@123", "commonly used" },
+		{ "QWERTY@123", "commonly used" },
+		{ "P@ssw0rd123", "commonly used" },
 		{ "P@ssw0rd", "characters" },
 		{ "Welcome1!", "characters" },
 	};
@@ -82,6 +99,8 @@ static void test_passwords(void **state)
 		if (v[i].rule && !strstr(why, v[i].rule))
 			fail_msg("\"%s\": \"%s\" does not name \"%s\"",
 				 v[i].pw, why, v[i].rule);
+		if (v[i].pw[0] && strstr(why, v[i].pw))
+			fail_msg("the reason repeats the password: %s", why);
 	}
 }
 
@@ -108,6 +127,23 @@ static void test_create_and_passwd(void **state)
 	assert_int_equal(ext_create(st, "relais", "101", "Bob", "weak", why,
 				    sizeof(why)),
 			 EINVAL);
+	assert_non_null(strstr(why, "characters"));
+	assert_int_equal(ext_create(st, "relais", "101", "Bob\nEvil",
+				    "Str0ng-Pass!x", why, sizeof(why)),
+			 EINVAL);
+	assert_non_null(strstr(why, "control characters"));
+	assert_int_equal(ext_create(st, "relais", "0101", "Bob",
+				    "Str0ng-Pass!x", why, sizeof(why)),
+			 EINVAL);
+	assert_non_null(strstr(why, "start with 0"));
+	assert_int_equal(store_ext_get(st, "101", &ext), ENOENT);
+
+	/* a NULL name is an empty one */
+	assert_int_equal(ext_create(st, "relais", "102", NULL, "Str0ng-Pass!x",
+				    why, sizeof(why)),
+			 0);
+	assert_int_equal(store_ext_get(st, "102", &ext), 0);
+	assert_string_equal(ext.name, "");
 
 	/* only hashes are stored, and they are the digest HA1s */
 	assert_int_equal(store_ext_get(st, "100", &ext), 0);
