@@ -4,10 +4,10 @@
 #
 #   1. registrations per second: 10,000 distinct extensions, each a
 #      REGISTER, its 401 and the authenticated REGISTER (MD5 digest)
-#   2. call setups per second: INVITE/407/INVITE/180/200/ACK/BYE with media
+#   2. concurrent calls with RTP flowing both ways (the callee echoes):
+#      memory per call (VmRSS before vs. during) and relaisd's CPU
+#   3. call setups per second: INVITE/407/INVITE/180/200/ACK/BYE with media
 #      anchored (relay ports allocated, SDP rewritten), no RTP
-#   3. concurrent calls with RTP flowing both ways (the callee echoes):
-#      memory per call (VmRSS idle vs. during) and relaisd's CPU
 #
 # The 10,000 extensions are written straight into the SQLite database
 # (HA1 hashes precomputed) before relaisd starts. Everything runs on
@@ -79,9 +79,22 @@ sipp_counts()
 		END { print s + 0, f + 0 }' "$WORKDIR/$1.csv" 2>/dev/null
 }
 
-stats_args()
+# failures NAME: the unexpected answers of a sipp run, by status code
+failures()
 {
-	echo -trace_stat -stf "$WORKDIR/$1.csv" -fd 1
+	local codes
+	codes=$(grep -o "received 'SIP/2.0 [0-9]*" "$WORKDIR/$1.err" \
+		2>/dev/null | awk '{ print $3 }' | sort | uniq -c |
+		awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
+	if [ -n "$codes" ]; then
+		figure "  unexpected answers ($1)" "$codes"
+	fi
+}
+
+# stats NAME: sipp options writing statistics to WORKDIR/NAME.csv
+stats()
+{
+	STATS=(-trace_stat -stf "$WORKDIR/$1.csv" -fd 1)
 }
 
 echo "==== relaisd bench ($(nproc) cores; $USERS extensions)"
@@ -126,42 +139,28 @@ free_range 4 MPB MPB_END
 
 # ---- 1. registrations ----------------------------------------------------
 echo "---- registrations: $USERS users, target rate $REG_RATE/s"
+stats reg
 t0=$(now)
 SIPP_TIMEOUT=240 sipp_run reg reg_ok 127.0.0.1:"$RELAIS_SIP_PORT" \
 	-i 127.0.0.1 -p "$PREG" -inf "$WORKDIR/users.csv" -set expires 3600 \
 	-r "$REG_RATE" -l 1000 -m "$USERS" -recv_timeout 10000 \
-	-timeout 200 $(stats_args reg)
+	-timeout 200 "${STATS[@]}"
 t1=$(now)
 read -r ok ko < <(sipp_counts reg)
 el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 figure "registrations OK / failed" "${ok:-0} / ${ko:-0} in $el s"
 figure "registrations per second" "$(rate "${ok:-0}" "$el")"
+failures reg
 figure "relaisd VmRSS after registrations" "$(rss_kb "$PID") KiB"
 
-# ---- 2. call setups ------------------------------------------------------
 # Every extension's contact is 127.0.0.1:PREG: one sipp UAS answers there
-# for all of them.
-echo "---- call setups: $CALLS calls, target rate $CALL_RATE/s"
+# for all of them, echoing RTP.
 SIPP_TIMEOUT=480 sipp_bg uas uas_answer -i 127.0.0.1 -p "$PREG" -mi 127.0.0.1 \
 	-mp "$MPB" -rtp_echo -recv_timeout 60000
 UAS_PID=$SIPP_PID
 wait_for 50 0.1 bash -c "[ -n \"\$(ss -Hlnu '( sport = :$PREG )')\" ]"
 
-t0=$(now)
-SIPP_TIMEOUT=180 sipp_run setup "$BENCH_DIR/uac_setup.xml" \
-	127.0.0.1:"$RELAIS_SIP_PORT" -i 127.0.0.1 -p "$PCALL" -s $((FIRST + 1)) \
-	-inf "$WORKDIR/users.csv" -mi 127.0.0.1 -mp "$MPA" \
-	-auth_uri "$((FIRST + 1))@127.0.0.1:$RELAIS_SIP_PORT" \
-	-r "$CALL_RATE" -l 500 -m "$CALLS" -d 100 -recv_timeout 10000 \
-	-timeout 150 $(stats_args setup)
-t1=$(now)
-read -r ok ko < <(sipp_counts setup)
-el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-figure "calls OK / failed (100 ms each)" "${ok:-0} / ${ko:-0} in $el s"
-figure "call setups per second" "$(rate "${ok:-0}" "$el")"
-figure "relaisd VmRSS after the call setups" "$(rss_kb "$PID") KiB"
-
-# ---- 3. concurrent calls with RTP ----------------------------------------
+# ---- 2. concurrent calls with RTP ----------------------------------------
 echo "---- $CONCURRENT concurrent calls with RTP, held ${HOLD_S}s"
 sox -q -n -r 8000 -c 1 -t al "$WORKDIR/tone.al" synth 2 sine 440 \
 	2>/dev/null || die "sox cannot write the tone"
@@ -175,12 +174,13 @@ active()
 }
 
 rss_before=$(rss_kb "$PID")
+stats hold
 SIPP_TIMEOUT=$((HOLD_S + 120)) sipp_bg hold "$WORKDIR/uac_hold.xml" \
 	127.0.0.1:"$RELAIS_SIP_PORT" -i 127.0.0.1 -p "$PCALL" -s $((FIRST + 2)) \
 	-inf "$WORKDIR/users.csv" -mi 127.0.0.1 -mp "$MPA" \
 	-auth_uri "$((FIRST + 2))@127.0.0.1:$RELAIS_SIP_PORT" \
 	-r 50 -l "$CONCURRENT" -m "$CONCURRENT" -d $((HOLD_S * 1000)) \
-	-recv_timeout 20000 $(stats_args hold)
+	-recv_timeout 20000 "${STATS[@]}"
 HOLD_PID=$SIPP_PID
 
 peak=0
@@ -211,7 +211,26 @@ figure "relaisd CPU while relaying" \
 sipp_wait "$HOLD_PID"
 read -r ok ko < <(sipp_counts hold)
 figure "held calls OK / failed" "${ok:-0} / ${ko:-0}"
+failures hold
 figure "relaisd VmRSS after the calls" "$(rss_kb "$PID") KiB"
+
+# ---- 3. call setups ------------------------------------------------------
+echo "---- call setups: $CALLS calls, target rate $CALL_RATE/s"
+stats setup
+t0=$(now)
+SIPP_TIMEOUT=180 sipp_run setup "$BENCH_DIR/uac_setup.xml" \
+	127.0.0.1:"$RELAIS_SIP_PORT" -i 127.0.0.1 -p "$PCALL" -s $((FIRST + 1)) \
+	-inf "$WORKDIR/users.csv" -mi 127.0.0.1 -mp "$MPA" \
+	-auth_uri "$((FIRST + 1))@127.0.0.1:$RELAIS_SIP_PORT" \
+	-r "$CALL_RATE" -l 500 -m "$CALLS" -d 100 -recv_timeout 10000 \
+	-timeout 150 "${STATS[@]}"
+t1=$(now)
+read -r ok ko < <(sipp_counts setup)
+el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+figure "calls OK / failed (100 ms each)" "${ok:-0} / ${ko:-0} in $el s"
+figure "call setups per second" "$(rate "${ok:-0}" "$el")"
+failures setup
+figure "relaisd VmRSS after the call setups" "$(rss_kb "$PID") KiB"
 
 kill_pid "$UAS_PID"
 relais_stop || true

@@ -27,13 +27,23 @@ files=("$DATA"/*.sip)
 relais_start
 expect_eq "OPTIONS over UDP answered before the test" 200 "$(sip_options udp)"
 
+# in_list WORD LIST: WORD is one of the words of LIST
+in_list()
+{
+	local w
+	for w in $2; do
+		[ "$w" = "$1" ] && return 0
+	done
+	return 1
+}
+
 # acceptable NAME CODE: no answer, or a 4xx status line
 acceptable()
 {
 	case "$2" in
 	none | 4[0-9][0-9]) return 0 ;;
 	[1-6][0-9][0-9])
-		[[ " $(echo $LEGAL_SET) " == *" $1 "* ]] && return 0
+		in_list "$1" "$LEGAL_SET" && return 0
 		;;
 	esac
 	return 1
@@ -65,7 +75,7 @@ done
 for f in "${files[@]}"; do
 	name=$(basename "$f" .sip)
 	if [ "$(stat -c %s "$f")" -gt "$UDP_MAX" ] ||
-		[[ " $(echo $TCP_SET) " == *" $name "* ]]; then
+		in_list "$name" "$TCP_SET"; then
 		send_one tcp "$f"
 	fi
 done

@@ -20,7 +20,7 @@ static char *write_conf(const char *text)
 	static char path[64];
 	int fd;
 
-	strcpy(path, "/tmp/relais-test-conf-XXXXXX");
+	snprintf(path, sizeof(path), "/tmp/relais-test-conf-XXXXXX");
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
