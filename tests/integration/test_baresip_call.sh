@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+#
+# test_baresip_call.sh: two real softphones call each other through relaisd
+#
+# Two headless baresip 1.0 phones register as 100 and 101 (digest auth),
+# each playing a tone from a WAV file (100: 440 Hz, 101: 880 Hz) and
+# recording what it hears (sndfile module). Call 1: 100 calls 101, holds,
+# resumes, 101 hangs up. Call 2: 101 calls 100, 101 hangs up. Checked:
+# tshark on lo shows RTP both ways between each phone and relaisd's relay
+# ports and none phone to phone; what each phone recorded is not silence
+# and is the other phone's tone; the re-INVITEs reached relaisd; both calls
+# are in the call records as ANSWERED with a duration.
+
+. "$(dirname "$0")/lib.sh"
+
+command -v baresip >/dev/null || die "baresip not installed (scripts/deps.sh test)"
+
+PW100='Blue7-Otter-Kx'
+PW101='Green4-Heron-Qz'
+
+relais_start
+ext_add 100 "$PW100" || die "relaisctl extension add 100"
+ext_add 101 "$PW101" || die "relaisctl extension add 101"
+
+sox -n -r 8000 -c 1 -b 16 "$WORKDIR/tone100.wav" synth 30 sine 440 vol 0.5 ||
+	die "sox cannot make the tone"
+sox -n -r 8000 -c 1 -b 16 "$WORKDIR/tone101.wav" synth 30 sine 880 vol 0.5
+
+# phone_setup EXT PASSWORD: start a baresip in WORKDIR/phoneEXT; its ports
+# go in CONS_EXT (command socket) and RTP_EXT_MIN/MAX
+phone_setup()
+{
+	local ext=$1 pw=$2 dir="$WORKDIR/phone$1" sip sipend cons rmin rmax
+
+	mkdir -p "$dir/rec"
+	# baresip takes the SIP port and the next one (TLS)
+	free_range 4 sip sipend || die "no free ports"
+	free_port cons || die "no free port"
+	free_range 20 rmin rmax || die "no free ports"
+	printf -v "CONS_$ext" '%s' "$cons"
+	printf -v "RTP_${ext}_MIN" '%s' "$rmin"
+	printf -v "RTP_${ext}_MAX" '%s' "$rmax"
+
+	{
+		echo "module_path /usr/lib/baresip/modules"
+		echo "net_interface 127.0.0.1"
+		echo "sip_listen 127.0.0.1:$sip"
+		echo "rtp_ports $rmin-$rmax"
+		echo "audio_source aufile,$WORKDIR/tone$ext.wav"
+		echo "audio_player aubridge,nowhere$ext"
+		echo "snd_path $dir/rec"
+		echo "cons_listen 127.0.0.1:$cons"
+		echo "module g711.so"
+		echo "module aufile.so"
+		echo "module aubridge.so"
+		echo "module sndfile.so"
+		echo "module cons.so"
+		echo "module_app menu.so"
+		echo "module_app account.so"
+	} >"$dir/config"
+	echo "<sip:$ext@127.0.0.1:$RELAIS_SIP_PORT>;auth_pass=$pw;regint=300;answermode=auto" \
+		>"$dir/accounts"
+
+	baresip -f "$dir" >"$dir/out.txt" 2>&1 </dev/null &
+	track $!
+}
+
+# cmd EXT COMMAND: a command to a phone's console (cons module, UDP)
+cmd()
+{
+	local port="CONS_$1"
+	printf '%s\n' "$2" >"/dev/udp/127.0.0.1/${!port}"
+}
+
+registered()
+{
+	[ "$(ctl --json registrations | json_query 'len(j)')" = 2 ]
+}
+
+call_state()
+{
+	ctl --json calls --active | json_query '[c["state"] for c in j][:1]'
+}
+
+connected()
+{
+	[ "$(call_state)" = connected ]
+}
+
+no_call()
+{
+	[ "$(ctl --json calls --active | json_query 'len(j)')" = 0 ]
+}
+
+logged()
+{
+	grep -q "$1" "$RELAIS_LOG"
+}
+
+phone_setup 100 "$PW100"
+phone_setup 101 "$PW101"
+
+if wait_for 100 0.1 registered; then
+	pass "both baresip phones registered with digest auth"
+else
+	die "the phones did not register"
+fi
+
+capture_start rtp "udp and (portrange $RTP_100_MIN-$RTP_100_MAX or portrange $RTP_101_MIN-$RTP_101_MAX)" ||
+	fail "tshark did not start capturing"
+
+# ---- call 1: 100 -> 101, hold, resume, callee hangs up ----------------------
+cmd 100 "/dial 101"
+check "call 1 is answered (auto-answer)" wait_for 100 0.1 connected
+sleep 2 # two seconds of audio both ways, measured below
+cmd 100 "/hold"
+check "hold re-INVITE handled" \
+	wait_for 50 0.1 logged "caller leg renegotiated (hold)"
+cmd 100 "/resume"
+check "resume re-INVITE handled" \
+	wait_for 50 0.1 logged "caller leg renegotiated (active)"
+sleep 2
+cmd 101 "/hangup"
+check "call 1 ended by the callee" wait_for 50 0.1 no_call
+
+# ---- call 2: 101 -> 100, caller hangs up ------------------------------------
+cmd 101 "/dial 100"
+check "call 2 is answered" wait_for 100 0.1 connected
+sleep 3
+cmd 101 "/hangup"
+check "call 2 ended by the caller" wait_for 50 0.1 no_call
+
+capture_stop
+capture_ports rtp
+
+RELAY="$RELAIS_RTP_MIN-$RELAIS_RTP_MAX"
+R100="$RTP_100_MIN-$RTP_100_MAX"
+R101="$RTP_101_MIN-$RTP_101_MAX"
+for pair in "$R100 $RELAY 100->relaisd" "$RELAY $R101 relaisd->101" \
+	"$R101 $RELAY 101->relaisd" "$RELAY $R100 relaisd->100"; do
+	set -- $pair
+	n=$(ports_count rtp "$1" "$2")
+	check "RTP $3: $n packets" test "$n" -gt 100
+done
+n=$(($(ports_count rtp "$R100" "$R101") + $(ports_count rtp "$R101" "$R100")))
+expect_eq "no RTP directly between the phones" 0 "$n"
+
+# ---- what the phones heard ---------------------------------------------------
+# heard EXT HZ: both recordings of what EXT received are loud and near HZ
+heard()
+{
+	local f rms freq ok=0 n=0
+
+	for f in "$WORKDIR/phone$1"/rec/*-dec.wav; do
+		[ -f "$f" ] || continue
+		n=$((n + 1))
+		rms=$(sox "$f" -n stat 2>&1 | awk '/RMS +amplitude/ { print $3 }')
+		freq=$(sox "$f" -n stat 2>&1 | awk '/Rough +frequency/ { print $3 }')
+		echo "     $1 heard $(basename "$f"): RMS $rms, ~$freq Hz"
+		if awk -v r="$rms" -v f="$freq" -v hz="$2" \
+			'BEGIN { exit !(r > 0.05 && f > hz * 0.9 && f < hz * 1.1) }'; then
+			ok=$((ok + 1))
+		fi
+	done
+	[ "$n" -eq 2 ] && [ "$ok" -eq 2 ]
+}
+check "100 heard 101's 880 Hz tone in both calls" heard 100 880
+check "101 heard 100's 440 Hz tone in both calls" heard 101 440
+
+# ---- call records -------------------------------------------------------------
+ctl --json cdr >"$WORKDIR/cdr.json" || fail "relaisctl --json cdr"
+expect_eq "two answered calls" "ANSWERED ANSWERED" \
+	"$(json_query '" ".join(r["disposition"] for r in j)' <"$WORKDIR/cdr.json")"
+expect_eq "causes: caller hang-up (call 2), callee hang-up (call 1)" \
+	"caller-bye callee-bye" \
+	"$(json_query '" ".join(r["cause"] for r in j)' <"$WORKDIR/cdr.json")"
+expect_eq "callers 101 then 100" "101 100" \
+	"$(json_query '" ".join(r["caller"] for r in j)' <"$WORKDIR/cdr.json")"
+check "durations are not zero" test \
+	"$(json_query 'min(r["duration"] for r in j)' <"$WORKDIR/cdr.json")" -ge 2
+
+finish
