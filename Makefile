@@ -3,8 +3,8 @@
 #   make demo        install missing packages, build, start a demo relaisd
 #   make demo-stop   stop it
 #   make check       everything CI runs (.ci/run): build with -Werror, format,
-#                    symbol and length checks, all tests, ASan/UBSan unit
-#                    tests, fuzz targets for a bounded time
+#                    symbol and length checks, all tests, all tests again
+#                    under ASan/UBSan, fuzz targets for a bounded time
 #   make bench       sipp load figures (asserts nothing)
 #   make clean       stop the demo, remove the build directories
 #   make distclean   also remove var/ (the demo database and passwords)
@@ -101,14 +101,14 @@ check-test:
 	cd $(CHECK_BUILD) && $(CTEST) --output-on-failure -j$(JOBS)
 
 check-asan:
-	@$(call step,"unit tests under ASan/UBSan ($(ASAN_BUILD)/)")
+	@$(call step,"all tests again under ASan/UBSan ($(ASAN_BUILD)/)")
 	$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 		-DRELAIS_SANITIZE=ON
 	$(CMAKE) --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		$(CTEST) -L unit --output-on-failure -j$(JOBS)
+		$(CTEST) --output-on-failure -j$(JOBS)
 
 check-fuzz:
 	@$(call step,"fuzz targets for $(FUZZ_TIME)s each ($(FUZZ_BUILD)/)")

@@ -38,6 +38,7 @@ phone_setup()
 	free_port cons || die "no free port"
 	free_range 20 rmin rmax || die "no free ports"
 	printf -v "CONS_$ext" '%s' "$cons"
+	printf -v "SIP_$ext" '%s' "$sip"
 	printf -v "RTP_${ext}_MIN" '%s' "$rmin"
 	printf -v "RTP_${ext}_MAX" '%s' "$rmax"
 
@@ -106,8 +107,11 @@ else
 	die "the phones did not register"
 fi
 
+capture_start sip "udp port $RELAIS_SIP_PORT" ||
+	fail "tshark did not start capturing SIP"
+SIP_CAPTURE=$CAPTURE_PID
 capture_start rtp "udp and (portrange $RTP_100_MIN-$RTP_100_MAX or portrange $RTP_101_MIN-$RTP_101_MAX)" ||
-	fail "tshark did not start capturing"
+	fail "tshark did not start capturing RTP"
 
 # ---- call 1: 100 -> 101, hold, resume, callee hangs up ----------------------
 cmd 100 "/dial 101"
@@ -116,6 +120,8 @@ sleep 2 # two seconds of audio both ways, measured below
 cmd 100 "/hold"
 check "hold re-INVITE handled" \
 	wait_for 50 0.1 logged "caller leg renegotiated (hold)"
+sleep 1 # on hold for a second
+RESUMED=$(date +%s.%N)
 cmd 100 "/resume"
 check "resume re-INVITE handled" \
 	wait_for 50 0.1 logged "caller leg renegotiated (active)"
@@ -131,7 +137,17 @@ cmd 101 "/hangup"
 check "call 2 ended by the caller" wait_for 50 0.1 no_call
 
 capture_stop
-capture_ports rtp
+kill_pid "$SIP_CAPTURE"
+
+# RTP proper (version 2, PCMU), not just any datagram: tshark's heuristic
+# decoder, as nothing in the capture says which ports are RTP
+tshark -r "$WORKDIR/rtp.pcap" -o rtp.heuristic_rtp:TRUE \
+	-Y 'rtp.version == 2 && rtp.p_type == 0' \
+	-T fields -e udp.srcport -e udp.dstport -e frame.time_epoch \
+	2>/dev/null >"$WORKDIR/rtp.all"
+cut -f 1,2 "$WORKDIR/rtp.all" >"$WORKDIR/rtp.ports"
+awk -v t="$RESUMED" '$3 > t { print $1 "\t" $2 }' "$WORKDIR/rtp.all" \
+	>"$WORKDIR/resumed.ports"
 
 RELAY="$RELAIS_RTP_MIN-$RELAIS_RTP_MAX"
 R100="$RTP_100_MIN-$RTP_100_MAX"
@@ -144,6 +160,54 @@ for pair in "$R100 $RELAY 100->relaisd" "$RELAY $R101 relaisd->101" \
 done
 n=$(($(ports_count rtp "$R100" "$R101") + $(ports_count rtp "$R101" "$R100")))
 expect_eq "no RTP directly between the phones" 0 "$n"
+n=$(ports_count resumed "$RELAY" "$R100")
+check "after the resume, 101's audio reaches 100 again: $n packets" \
+	test "$n" -gt 50
+
+# ---- hold and resume on the wire ----------------------------------------------
+# sdp_dirs SRC DST: the direction attribute of each INVITE (request "I")
+# and 200 answer to one ("A") carrying SDP from SIP port SRC to port DST,
+# in order, e.g. "I:sendrecv A:sendrecv I:sendonly ..."
+sdp_dirs()
+{
+	tshark -r "$WORKDIR/sip.pcap" \
+		-Y "udp.srcport == $1 && udp.dstport == $2 && sdp && sip.CSeq.method == \"INVITE\"" \
+		-T fields -e sip.Method -e sdp.media_attr -E aggregator=, \
+		2>/dev/null | awk -F '\t' '{
+			d = "none"
+			n = split($2, a, ",")
+			for (i = 1; i <= n; i++)
+				if (a[i] ~ /^(sendrecv|sendonly|recvonly|inactive)$/)
+					d = a[i]
+			printf "%s%s:%s", sep, ($1 == "INVITE" ? "I" : "A"), d
+			sep = " "
+		}'
+}
+# call 1 is the first INVITE each way; call 2's legs run the other way
+d=$(sdp_dirs "$SIP_100" "$RELAIS_SIP_PORT")
+echo "     100 -> relaisd: $d"
+case "$d" in
+I:sendrecv\ I:sendonly\ I:sendrecv*) pass "100 sent hold (sendonly) then resume (sendrecv)" ;;
+*) fail "100's re-INVITEs: expected I:sendrecv I:sendonly I:sendrecv, got '$d'" ;;
+esac
+d=$(sdp_dirs "$RELAIS_SIP_PORT" "$SIP_101")
+echo "     relaisd -> 101: $d"
+case "$d" in
+I:sendrecv\ I:sendonly\ I:sendrecv*) pass "relaisd passed hold and resume on to 101" ;;
+*) fail "relaisd's INVITEs to 101: expected I:sendrecv I:sendonly I:sendrecv, got '$d'" ;;
+esac
+d=$(sdp_dirs "$SIP_101" "$RELAIS_SIP_PORT")
+echo "     101 -> relaisd: $d"
+case "$d" in
+A:sendrecv\ A:recvonly\ A:sendrecv*) pass "101 answered the hold recvonly, the resume sendrecv" ;;
+*) fail "101's answers: expected A:sendrecv A:recvonly A:sendrecv, got '$d'" ;;
+esac
+d=$(sdp_dirs "$RELAIS_SIP_PORT" "$SIP_100")
+echo "     relaisd -> 100: $d"
+case "$d" in
+A:sendrecv\ A:recvonly\ A:sendrecv*) pass "relaisd answered 100's hold recvonly, the resume sendrecv" ;;
+*) fail "relaisd's answers to 100: expected A:sendrecv A:recvonly A:sendrecv, got '$d'" ;;
+esac
 
 # ---- what the phones heard ---------------------------------------------------
 # heard EXT HZ: both recordings of what EXT received are loud and near HZ
