@@ -1132,6 +1132,33 @@ static void reject(struct b2bua *b, const struct sip_msg *msg, uint16_t scode,
 }
 
 
+/* An authenticated caller's attempt that never became a call still goes
+   into the call history, with the status it got as its cause */
+static void refuse(struct b2bua *b, const struct sip_msg *msg,
+		   const struct store_ext *ext, uint16_t scode,
+		   const char *reason)
+{
+	struct store_cdr cdr;
+	int err;
+
+	reject(b, msg, scode, reason);
+
+	memset(&cdr, 0, sizeof(cdr));
+	pl_strcpy(&msg->callid, cdr.callid, sizeof(cdr.callid));
+	str_ncpy(cdr.caller, ext->number, sizeof(cdr.caller));
+	pl_strcpy(&msg->uri.user, cdr.callee, sizeof(cdr.callee));
+	cdr.start_ms = cdr.end_ms = now_ms();
+	str_ncpy(cdr.disposition,
+		 scode == 480 || scode == 408 ? "NO ANSWER" : "FAILED",
+		 sizeof(cdr.disposition));
+	re_snprintf(cdr.cause, sizeof(cdr.cause), "%u", scode);
+
+	err = store_cdr_add(b->st, &cdr);
+	if (err)
+		log_warn("cannot write call record: %m", err);
+}
+
+
 static void call_route(struct b2bua *b, const struct sip_msg *msg,
 		       const struct store_ext *ext)
 {
@@ -1145,14 +1172,14 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 	int err;
 
 	if (!msg->uri.user.l || msg->uri.user.l >= sizeof(callee)) {
-		reject(b, msg, 404, "Not Found");
+		refuse(b, msg, ext, 404, "Not Found");
 		return;
 	}
 	pl_strcpy(&msg->uri.user, callee, sizeof(callee));
 
 	err = store_ext_get(b->st, callee, &callee_ext);
 	if (err) {
-		reject(b, msg, err == ENOENT ? 404 : 500,
+		refuse(b, msg, ext, err == ENOENT ? 404 : 500,
 		       err == ENOENT ? "Not Found" : "Server Internal Error");
 		return;
 	}
@@ -1160,7 +1187,7 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 	err = msg_body(msg, &body);
 	if (err) {
 		/* late offer (INVITE without SDP) is not relayed yet */
-		reject(b, msg, err == ENOENT || err == EPROTO ? 488 : 413,
+		refuse(b, msg, ext, err == ENOENT || err == EPROTO ? 488 : 413,
 		       err == ENOENT || err == EPROTO
 			   ? "Not Acceptable Here"
 			   : "Request Entity Too Large");
@@ -1173,7 +1200,7 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 
 	(void)registrar_foreach(b->reg, callee, contact_collect, cs);
 	if (!cs->n) {
-		reject(b, msg, 480, "Temporarily Unavailable");
+		refuse(b, msg, ext, 480, "Temporarily Unavailable");
 		goto out;
 	}
 
@@ -1183,7 +1210,7 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 
 	err = session_timer_setup(call, msg);
 	if (err) {
-		reject(b, msg, 400, "Bad Session-Expires");
+		refuse(b, msg, ext, 400, "Bad Session-Expires");
 		goto out;
 	}
 
@@ -1193,13 +1220,13 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 			   "no media ports left for call "
 			   "%s -> %s: %m",
 			   ext->number, callee, err);
-		reject(b, msg, 503, "Service Unavailable");
+		refuse(b, msg, ext, 503, "Service Unavailable");
 		goto out;
 	}
 
 	err = sdp_forward(call, MEDIA_SIDE_A, &body, true, &desc, NULL);
 	if (err) {
-		reject(b, msg, err == EPROTO ? 488 : 400,
+		refuse(b, msg, ext, err == EPROTO ? 488 : 400,
 		       err == EPROTO ? "Not Acceptable Here" : "Bad SDP");
 		goto out;
 	}
@@ -1228,7 +1255,7 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 	goto out;
 
 fail:
-	reject(b, msg, 500, "Server Internal Error");
+	refuse(b, msg, ext, 500, "Server Internal Error");
 out:
 	mem_deref(desc);
 	mem_deref(cs);

@@ -207,14 +207,14 @@ expect_eq "cdr: 486 is BUSY" BUSY "$(cdr_field busy disposition)"
 expect_eq "cdr: caller of the answered call" 100 "$(cdr_field answer caller)"
 expect_eq "cdr: callee of the answered call" 101 "$(cdr_field answer callee)"
 
-# Calls refused before ringing anyone (404, 480) may have no record; when
-# they have one it must say so.
+# Attempts refused before ringing anyone (404, 480) are in the history too,
+# with the status they got as their cause.
 d=$(cdr_field unknown disposition)
-check "cdr: 404 call absent or FAILED (got '$d')" \
-	test -z "$d" -o "$d" = FAILED
+expect_eq "cdr: the 404 attempt is recorded FAILED" FAILED "$d"
+expect_eq "cdr: its cause is 404" 404 "$(cdr_field unknown cause)"
 d=$(cdr_field offline disposition)
-check "cdr: 480 call absent, FAILED or NO ANSWER (got '$d')" \
-	test -z "$d" -o "$d" = FAILED -o "$d" = "NO ANSWER"
+expect_eq "cdr: the 480 attempt is recorded NO ANSWER" "NO ANSWER" "$d"
+expect_eq "cdr: its cause is 480" 480 "$(cdr_field offline cause)"
 
 check "relaisd still running" relais_alive
 finish
