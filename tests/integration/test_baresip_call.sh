@@ -6,14 +6,18 @@
 # each playing a tone from a WAV file (100: 440 Hz, 101: 880 Hz) and
 # recording what it hears (sndfile module). Call 1: 100 calls 101, holds,
 # resumes, 101 hangs up. Call 2: 101 calls 100, 101 hangs up. Checked:
-# tshark on lo shows RTP both ways between each phone and relaisd's relay
-# ports and none phone to phone; what each phone recorded is not silence
-# and is the other phone's tone; the re-INVITEs reached relaisd; both calls
-# are in the call records as ANSWERED with a duration.
+# tshark on lo shows RTP (v2, PCMU) both ways between each phone and
+# relaisd's relay ports and none phone to phone; no audio reaches 100 while
+# on hold, audio again after the resume; on the SIP port, 100's re-INVITEs
+# are sendonly then sendrecv, relaisd passes both on to 101, 101 answers
+# recvonly then sendrecv and so does relaisd to 100; what each phone
+# recorded is not silence and is the other phone's tone; both calls are in
+# the call records as ANSWERED, with the right cause and a duration.
 
 . "$(dirname "$0")/lib.sh"
 
-command -v baresip >/dev/null || die "baresip not installed (scripts/deps.sh test)"
+command -v baresip >/dev/null ||
+	die "baresip not installed (scripts/deps.sh test)"
 
 PW100='Blue7-Otter-Kx'
 PW101='Green4-Heron-Qz'
@@ -30,6 +34,7 @@ sox -n -r 8000 -c 1 -b 16 "$WORKDIR/tone101.wav" synth 30 sine 880 vol 0.5
 # go in CONS_EXT (command socket) and RTP_EXT_MIN/MAX
 phone_setup()
 {
+	# shellcheck disable=SC2034 # sipend: reserved, not used
 	local ext=$1 pw=$2 dir="$WORKDIR/phone$1" sip sipend cons rmin rmax
 
 	mkdir -p "$dir/rec"
@@ -59,8 +64,8 @@ phone_setup()
 		echo "module_app menu.so"
 		echo "module_app account.so"
 	} >"$dir/config"
-	echo "<sip:$ext@127.0.0.1:$RELAIS_SIP_PORT>;auth_pass=$pw;regint=300;answermode=auto" \
-		>"$dir/accounts"
+	printf '%s;%s\n' "<sip:$ext@127.0.0.1:$RELAIS_SIP_PORT>" \
+		"auth_pass=$pw;regint=300;answermode=auto" >"$dir/accounts"
 
 	baresip -f "$dir" >"$dir/out.txt" 2>&1 </dev/null &
 	track $!
@@ -110,7 +115,8 @@ fi
 capture_start sip "udp port $RELAIS_SIP_PORT" ||
 	fail "tshark did not start capturing SIP"
 SIP_CAPTURE=$CAPTURE_PID
-capture_start rtp "udp and (portrange $RTP_100_MIN-$RTP_100_MAX or portrange $RTP_101_MIN-$RTP_101_MAX)" ||
+capture_start rtp "udp and (portrange $RTP_100_MIN-$RTP_100_MAX or
+	portrange $RTP_101_MIN-$RTP_101_MAX)" ||
 	fail "tshark did not start capturing RTP"
 
 # ---- call 1: 100 -> 101, hold, resume, callee hangs up ----------------------
@@ -120,6 +126,7 @@ sleep 2 # two seconds of audio both ways, measured below
 cmd 100 "/hold"
 check "hold re-INVITE handled" \
 	wait_for 50 0.1 logged "caller leg renegotiated (hold)"
+HELD=$(date +%s.%N)
 sleep 1 # on hold for a second
 RESUMED=$(date +%s.%N)
 cmd 100 "/resume"
@@ -148,81 +155,91 @@ tshark -r "$WORKDIR/rtp.pcap" -o rtp.heuristic_rtp:TRUE \
 cut -f 1,2 "$WORKDIR/rtp.all" >"$WORKDIR/rtp.ports"
 awk -v t="$RESUMED" '$3 > t { print $1 "\t" $2 }' "$WORKDIR/rtp.all" \
 	>"$WORKDIR/resumed.ports"
+# on hold from HELD (+ 0.2 s for packets in flight) to RESUMED
+awk -v a="$HELD" -v b="$RESUMED" \
+	'$3 > a + 0.2 && $3 < b { print $1 "\t" $2 }' \
+	"$WORKDIR/rtp.all" >"$WORKDIR/held.ports"
 
 RELAY="$RELAIS_RTP_MIN-$RELAIS_RTP_MAX"
 R100="$RTP_100_MIN-$RTP_100_MAX"
 R101="$RTP_101_MIN-$RTP_101_MAX"
 for pair in "$R100 $RELAY 100->relaisd" "$RELAY $R101 relaisd->101" \
 	"$R101 $RELAY 101->relaisd" "$RELAY $R100 relaisd->100"; do
+	# shellcheck disable=SC2086 # split on purpose
 	set -- $pair
 	n=$(ports_count rtp "$1" "$2")
 	check "RTP $3: $n packets" test "$n" -gt 100
 done
-n=$(($(ports_count rtp "$R100" "$R101") + $(ports_count rtp "$R101" "$R100")))
+n=$(($(ports_count rtp "$R100" "$R101") +
+	$(ports_count rtp "$R101" "$R100")))
 expect_eq "no RTP directly between the phones" 0 "$n"
+# 101 answered recvonly: it stops sending, so 100 gets nothing while held
+n=$(ports_count held "$RELAY" "$R100")
+check "while on hold, no audio from 101 reaches 100: $n packets" \
+	test "$n" -le 5
 n=$(ports_count resumed "$RELAY" "$R100")
 check "after the resume, 101's audio reaches 100 again: $n packets" \
 	test "$n" -gt 50
 
-# ---- hold and resume on the wire ----------------------------------------------
-# sdp_dirs SRC DST: the direction attribute of each INVITE (request "I")
-# and 200 answer to one ("A") carrying SDP from SIP port SRC to port DST,
-# in order, e.g. "I:sendrecv A:sendrecv I:sendonly ..."
+# ---- hold and resume on the wire --------------------------------------------
+# sdp_dirs SRC DST: the direction attribute of each re-INVITE (request "I",
+# in a dialog: To has a tag) and each answer to an INVITE ("A") carrying SDP
+# from SIP port SRC to port DST, in order, e.g. "A:sendrecv I:sendonly ..."
 sdp_dirs()
 {
-	tshark -r "$WORKDIR/sip.pcap" \
-		-Y "udp.srcport == $1 && udp.dstport == $2 && sdp && sip.CSeq.method == \"INVITE\"" \
+	tshark -r "$WORKDIR/sip.pcap" -Y "udp.srcport == $1 &&
+		udp.dstport == $2 && sdp && sip.CSeq.method == \"INVITE\" &&
+		(sip.Status-Code || sip.to.tag)" \
 		-T fields -e sip.Method -e sdp.media_attr -E aggregator=, \
-		2>/dev/null | awk -F '\t' '{
+		2>/dev/null | awk -F '\t' \
+		-v dirs='^(sendrecv|sendonly|recvonly|inactive)$' '{
 			d = "none"
 			n = split($2, a, ",")
 			for (i = 1; i <= n; i++)
-				if (a[i] ~ /^(sendrecv|sendonly|recvonly|inactive)$/)
+				if (a[i] ~ dirs)
 					d = a[i]
 			printf "%s%s:%s", sep, ($1 == "INVITE" ? "I" : "A"), d
 			sep = " "
 		}'
 }
-# call 1 is the first INVITE each way; call 2's legs run the other way
-d=$(sdp_dirs "$SIP_100" "$RELAIS_SIP_PORT")
-echo "     100 -> relaisd: $d"
-case "$d" in
-I:sendrecv\ I:sendonly\ I:sendrecv*) pass "100 sent hold (sendonly) then resume (sendrecv)" ;;
-*) fail "100's re-INVITEs: expected I:sendrecv I:sendonly I:sendrecv, got '$d'" ;;
-esac
-d=$(sdp_dirs "$RELAIS_SIP_PORT" "$SIP_101")
-echo "     relaisd -> 101: $d"
-case "$d" in
-I:sendrecv\ I:sendonly\ I:sendrecv*) pass "relaisd passed hold and resume on to 101" ;;
-*) fail "relaisd's INVITEs to 101: expected I:sendrecv I:sendonly I:sendrecv, got '$d'" ;;
-esac
-d=$(sdp_dirs "$SIP_101" "$RELAIS_SIP_PORT")
-echo "     101 -> relaisd: $d"
-case "$d" in
-A:sendrecv\ A:recvonly\ A:sendrecv*) pass "101 answered the hold recvonly, the resume sendrecv" ;;
-*) fail "101's answers: expected A:sendrecv A:recvonly A:sendrecv, got '$d'" ;;
-esac
-d=$(sdp_dirs "$RELAIS_SIP_PORT" "$SIP_100")
-echo "     relaisd -> 100: $d"
-case "$d" in
-A:sendrecv\ A:recvonly\ A:sendrecv*) pass "relaisd answered 100's hold recvonly, the resume sendrecv" ;;
-*) fail "relaisd's answers to 100: expected A:sendrecv A:recvonly A:sendrecv, got '$d'" ;;
-esac
+# expect_dirs DESCRIPTION SRC DST EXPECTED: sdp_dirs SRC DST begins with
+# EXPECTED (call 1, 100 -> 101, holds and resumes; call 2 adds answers)
+expect_dirs()
+{
+	local d
 
-# ---- what the phones heard ---------------------------------------------------
+	d=$(sdp_dirs "$2" "$3")
+	echo "     SIP $2 -> $3: $d"
+	case "$d" in
+	"$4" | "$4 "*) pass "$1" ;;
+	*) fail "$1: expected '$4...', got '$d'" ;;
+	esac
+}
+expect_dirs "100 re-INVITEd sendonly (hold), then sendrecv (resume)" \
+	"$SIP_100" "$RELAIS_SIP_PORT" "I:sendonly I:sendrecv"
+expect_dirs "relaisd passed the hold and the resume on to 101" \
+	"$RELAIS_SIP_PORT" "$SIP_101" "I:sendonly I:sendrecv"
+expect_dirs "101 answered the hold recvonly, the resume sendrecv" \
+	"$SIP_101" "$RELAIS_SIP_PORT" "A:sendrecv A:recvonly A:sendrecv"
+expect_dirs "relaisd answered 100's hold recvonly, the resume sendrecv" \
+	"$RELAIS_SIP_PORT" "$SIP_100" "A:sendrecv A:recvonly A:sendrecv"
+
+# ---- what the phones heard --------------------------------------------------
 # heard EXT HZ: both recordings of what EXT received are loud and near HZ
 heard()
 {
-	local f rms freq ok=0 n=0
+	local f st rms freq ok=0 n=0
 
 	for f in "$WORKDIR/phone$1"/rec/*-dec.wav; do
 		[ -f "$f" ] || continue
 		n=$((n + 1))
-		rms=$(sox "$f" -n stat 2>&1 | awk '/RMS +amplitude/ { print $3 }')
-		freq=$(sox "$f" -n stat 2>&1 | awk '/Rough +frequency/ { print $3 }')
+		st=$(sox "$f" -n stat 2>&1)
+		rms=$(echo "$st" | awk '/RMS +amplitude/ { print $3 }')
+		freq=$(echo "$st" | awk '/Rough +frequency/ { print $3 }')
 		echo "     $1 heard $(basename "$f"): RMS $rms, ~$freq Hz"
 		if awk -v r="$rms" -v f="$freq" -v hz="$2" \
-			'BEGIN { exit !(r > 0.05 && f > hz * 0.9 && f < hz * 1.1) }'; then
+			'BEGIN { exit !(r > 0.05 &&
+				f > hz * 0.9 && f < hz * 1.1) }'; then
 			ok=$((ok + 1))
 		fi
 	done
@@ -231,16 +248,17 @@ heard()
 check "100 heard 101's 880 Hz tone in both calls" heard 100 880
 check "101 heard 100's 440 Hz tone in both calls" heard 101 440
 
-# ---- call records -------------------------------------------------------------
-ctl --json cdr >"$WORKDIR/cdr.json" || fail "relaisctl --json cdr"
+# ---- call records -----------------------------------------------------------
+CDR="$WORKDIR/cdr.json"
+ctl --json cdr >"$CDR" || fail "relaisctl --json cdr"
 expect_eq "two answered calls" "ANSWERED ANSWERED" \
-	"$(json_query '" ".join(r["disposition"] for r in j)' <"$WORKDIR/cdr.json")"
+	"$(json_query '" ".join(r["disposition"] for r in j)' <"$CDR")"
 expect_eq "causes: caller hang-up (call 2), callee hang-up (call 1)" \
 	"caller-bye callee-bye" \
-	"$(json_query '" ".join(r["cause"] for r in j)' <"$WORKDIR/cdr.json")"
+	"$(json_query '" ".join(r["cause"] for r in j)' <"$CDR")"
 expect_eq "callers 101 then 100" "101 100" \
-	"$(json_query '" ".join(r["caller"] for r in j)' <"$WORKDIR/cdr.json")"
+	"$(json_query '" ".join(r["caller"] for r in j)' <"$CDR")"
 check "durations are not zero" test \
-	"$(json_query 'min(r["duration"] for r in j)' <"$WORKDIR/cdr.json")" -ge 2
+	"$(json_query 'min(r["duration"] for r in j)' <"$CDR")" -ge 2
 
 finish
