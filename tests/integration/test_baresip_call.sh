@@ -15,6 +15,7 @@
 # the call records as ANSWERED, with the right cause and a duration.
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/baresip.sh"
 
 command -v baresip >/dev/null ||
 	die "baresip not installed (scripts/deps.sh test)"
@@ -30,77 +31,9 @@ sox -n -r 8000 -c 1 -b 16 "$WORKDIR/tone100.wav" synth 30 sine 440 vol 0.5 ||
 	die "sox cannot make the tone"
 sox -n -r 8000 -c 1 -b 16 "$WORKDIR/tone101.wav" synth 30 sine 880 vol 0.5
 
-# phone_setup EXT PASSWORD: start a baresip in WORKDIR/phoneEXT; its ports
-# go in CONS_EXT (command socket) and RTP_EXT_MIN/MAX
-phone_setup()
-{
-	# shellcheck disable=SC2034 # sipend: reserved, not used
-	local ext=$1 pw=$2 dir="$WORKDIR/phone$1" sip sipend cons rmin rmax
-
-	mkdir -p "$dir/rec"
-	# baresip takes the SIP port and the next one (TLS)
-	free_range 4 sip sipend || die "no free ports"
-	free_port cons || die "no free port"
-	free_range 20 rmin rmax || die "no free ports"
-	printf -v "CONS_$ext" '%s' "$cons"
-	printf -v "SIP_$ext" '%s' "$sip"
-	printf -v "RTP_${ext}_MIN" '%s' "$rmin"
-	printf -v "RTP_${ext}_MAX" '%s' "$rmax"
-
-	{
-		echo "module_path /usr/lib/baresip/modules"
-		echo "net_interface 127.0.0.1"
-		echo "sip_listen 127.0.0.1:$sip"
-		echo "rtp_ports $rmin-$rmax"
-		echo "audio_source aufile,$WORKDIR/tone$ext.wav"
-		echo "audio_player aubridge,nowhere$ext"
-		echo "snd_path $dir/rec"
-		echo "cons_listen 127.0.0.1:$cons"
-		echo "module g711.so"
-		echo "module aufile.so"
-		echo "module aubridge.so"
-		echo "module sndfile.so"
-		echo "module cons.so"
-		echo "module_app menu.so"
-		echo "module_app account.so"
-	} >"$dir/config"
-	printf '%s;%s\n' "<sip:$ext@127.0.0.1:$RELAIS_SIP_PORT>" \
-		"auth_pass=$pw;regint=300;answermode=auto" >"$dir/accounts"
-
-	baresip -f "$dir" >"$dir/out.txt" 2>&1 </dev/null &
-	track $!
-}
-
-# cmd EXT COMMAND: a command to a phone's console (cons module, UDP)
-cmd()
-{
-	local port="CONS_$1"
-	printf '%s\n' "$2" >"/dev/udp/127.0.0.1/${!port}"
-}
-
 registered()
 {
 	[ "$(ctl --json registrations | json_query 'len(j)')" = 2 ]
-}
-
-call_state()
-{
-	ctl --json calls --active | json_query '[c["state"] for c in j][:1]'
-}
-
-connected()
-{
-	[ "$(call_state)" = connected ]
-}
-
-no_call()
-{
-	[ "$(ctl --json calls --active | json_query 'len(j)')" = 0 ]
-}
-
-logged()
-{
-	grep -q "$1" "$RELAIS_LOG"
 }
 
 phone_setup 100 "$PW100"
