@@ -41,6 +41,7 @@
 #include "store/store.h"
 #include "sip/sip.h"
 #include "http/http.h"
+#include "testdir.h"
 
 enum {
 	LOOP_MS = 20000, /* bound; a passing run takes milliseconds */
@@ -506,13 +507,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	mem_deref(f->api);
 	mem_deref(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd))
-		return -1;
+	testdir_remove(f->dir);
 	mem_deref(f);
 
 	return 0;

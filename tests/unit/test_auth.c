@@ -26,6 +26,7 @@
 #include "core/core.h"
 #include "store/store.h"
 #include "sip/sip.h"
+#include "testdir.h"
 
 enum {
 	LOOP_MS = 5000,
@@ -64,30 +65,6 @@ struct creds {
 static uint64_t now_sec(void)
 {
 	return (uint64_t)time(NULL);
-}
-
-
-static void dir_remove(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-
-	while ((de = readdir(d)) != NULL) {
-		char p[256];
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-
-		re_snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		if (unlink(p) != 0)
-			dir_remove(p);
-	}
-
-	closedir(d);
-	rmdir(dir);
 }
 
 
@@ -140,7 +117,7 @@ static int setup(void **state)
 	    ext_add(f->st, "1002", PASS_1002, false) ||
 	    sipauth_alloc(&f->a, f->st, &f->cfg)) {
 		mem_deref(f->st);
-		dir_remove(f->dir);
+		testdir_remove(f->dir);
 		free(f);
 		return -1;
 	}
@@ -157,7 +134,7 @@ static int teardown(void **state)
 
 	mem_deref(f->a);
 	mem_deref(f->st);
-	dir_remove(f->dir);
+	testdir_remove(f->dir);
 	free(f);
 
 	return 0;

@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "sip/sip.h"
 #include "pbx/pbx.h"
+#include "testdir.h"
 
 
 static void test_numbers(void **state)
@@ -172,8 +173,7 @@ static void test_create_and_passwd(void **state)
 	assert_non_null(strstr(why, "does not exist"));
 
 	mem_deref(st);
-	snprintf(path, sizeof(path), "rm -rf %s", dir);
-	assert_int_equal(system(path), 0);
+	testdir_remove(dir);
 }
 
 

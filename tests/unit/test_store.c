@@ -21,6 +21,7 @@
 #include <re.h>
 #include "core/core.h"
 #include "store/store_int.h"
+#include "testdir.h"
 
 struct fixture {
 	char dir[64];
@@ -49,37 +50,12 @@ static int setup(void **state)
 }
 
 
-/* The test directory is flat but for one sub-directory in one test */
-static void dir_remove(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-
-	while ((de = readdir(d)) != NULL) {
-		char p[256];
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-
-		re_snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		if (unlink(p) != 0)
-			dir_remove(p);
-	}
-
-	closedir(d);
-	rmdir(dir);
-}
-
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
 	f->st = mem_deref(f->st);
-	dir_remove(f->dir);
+	testdir_remove(f->dir);
 	free(f);
 
 	return 0;

@@ -28,36 +28,13 @@
 #include <re.h>
 #include "core/core.h"
 #include "sip/sip.h"
+#include "testdir.h"
 
 struct fixture {
 	char dir[64];
 	char dns_path[160]; /**< dir/a/b/dns.pem, CN pbx.example.org */
 	char ip_path[160];  /**< dir/ip.pem, CN 127.0.0.1            */
 };
-
-
-static void dir_remove(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-
-	while ((de = readdir(d)) != NULL) {
-		char p[256];
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-
-		re_snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		if (unlink(p) != 0)
-			dir_remove(p);
-	}
-
-	closedir(d);
-	rmdir(dir);
-}
 
 
 static int group_setup(void **state)
@@ -79,7 +56,7 @@ static int group_setup(void **state)
 
 	if (tlscert_ensure(f->dns_path, "pbx.example.org") ||
 	    tlscert_ensure(f->ip_path, "127.0.0.1")) {
-		dir_remove(f->dir);
+		testdir_remove(f->dir);
 		free(f);
 		return -1;
 	}
@@ -94,7 +71,7 @@ static int group_teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	dir_remove(f->dir);
+	testdir_remove(f->dir);
 	free(f);
 
 	return 0;
