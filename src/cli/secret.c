@@ -76,14 +76,16 @@ static int tty_read(const char *prompt, char *buf, size_t sz)
 	noecho = saved_tio;
 	noecho.c_lflag &= ~(tcflag_t)ECHO;
 	noecho.c_lflag |= ECHONL;
+	/* echo goes off before the prompt shows: an answer typed as soon
+	   as the prompt appears is neither echoed nor thrown away */
+	echo_off = 1;
+	(void)tcsetattr(STDIN_FILENO, TCSANOW, &noecho);
 	fprintf(stderr, "%s", prompt);
 	fflush(stderr);
-	echo_off = 1;
-	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
 
 	err = line_read(buf, sz);
 
-	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
+	(void)tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 	echo_off = 0;
 	(void)sigaction(SIGINT, &old_int, NULL);
 	(void)sigaction(SIGTERM, &old_term, NULL);
