@@ -14,18 +14,22 @@ BUILD_PKGS=(
 	build-essential cmake pkg-config
 	libre-dev librem-dev libssl-dev libsqlite3-dev sqlite3
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
+	libsrtp2-dev libspandsp-dev libbcg729-dev
 )
 
 # What the unit, integration and fuzz tests and the checks of `make check`
 # run: cmocka; clang with its sanitizer/libFuzzer runtime; sipp
 # (sip-tester), baresip, tshark, sox for SIP and RTP peers; ss (iproute2),
 # pgrep/ps (procps), python3 for small UDP/TCP senders; clang-format and nm
-# (binutils) for the format and symbol checks.
+# (binutils) for the format and symbol checks; kamailio as a carrier's
+# access SBC over TLS, dnsmasq as the test DNS server (SRV and A records),
+# openssl for the test CA and s_client.
 TEST_PKGS=(
 	libcmocka-dev clang libclang-rt-14-dev
 	sip-tester baresip-core tshark sox
 	iproute2 procps psmisc python3 coreutils
 	clang-format binutils
+	kamailio kamailio-tls-modules dnsmasq-base openssl
 )
 
 BENCH_PKGS=(sip-tester sqlite3 iproute2 procps coreutils python3)

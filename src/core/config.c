@@ -24,6 +24,9 @@ enum conf_type {
 	CT_LOGTARGET,
 	CT_CODECS,
 	CT_ALGOS,
+	CT_VERIFY,  /* none, optional, required */
+	CT_DNS,	    /* list of ip[:port] */
+	CT_NUMBERS, /* list of digit strings */
 };
 
 struct conf_key {
@@ -54,6 +57,10 @@ const struct relais_config config_defaults = {
 	.sip_tls_listen = "127.0.0.1:5061",
 	.sip_realm = "relais",
 	.tls_cert = "/var/lib/relais/tls/relaisd.pem",
+	.tls_ca = "",
+	.tls_verify_client = "optional",
+	.dns_servers = "",
+	.emergency_numbers = "15,17,18,112,114,115,119,191,196,197",
 	.media_address = "127.0.0.1",
 	.rtp_port_min = 20000,
 	.rtp_port_max = 27999,
@@ -87,6 +94,19 @@ static const struct conf_key keys[] = {
 	STR("tls_cert", CT_STR, tls_cert, false,
 	    "PEM file with the TLS private key and certificate chain; a "
 	    "self-signed one is generated there if the file does not exist"),
+	STR("tls_ca", CT_STR, tls_ca, false,
+	    "PEM file of trust anchors (the carrier's root and intermediate"
+	    " CAs): peers' certificates must chain to one of them; empty: "
+	    "no peer certificate is trusted"),
+	STR("tls_verify_client", CT_VERIFY, tls_verify_client, false,
+	    "certificates of TLS clients: none (not asked), optional (asked,"
+	    " verified when sent: phones send none) or required (mutual "
+	    "authentication: a client without a trusted one is refused)"),
+	STR("dns_servers", CT_DNS, dns_servers, false,
+	    "DNS servers for trunk host names (ip or ip:port, "
+	    "comma-separated); empty: those of /etc/resolv.conf"),
+	STR("emergency_numbers", CT_NUMBERS, emergency_numbers, true,
+	    "numbers that always route, whatever the rules (event 4099)"),
 	STR("media_address", CT_IP, media_address, false,
 	    "IP address RTP is relayed on and written into SDP"),
 	U32("rtp_port_min", rtp_port_min, 1024, 65532, false,
@@ -145,8 +165,15 @@ static const char *type_allowed(const struct conf_key *k, char *buf, size_t sz)
 	case CT_LOGTARGET:
 		return "one of stderr, syslog";
 	case CT_CODECS:
-		return "a comma-separated list of PCMA, PCMU, G722, "
+		return "a comma-separated list of PCMA, PCMU, G722, G729, "
 		       "telephone-event";
+	case CT_VERIFY:
+		return "one of none, optional, required";
+	case CT_DNS:
+		return "a comma-separated list of IP addresses, each with an "
+		       "optional :port, or empty";
+	case CT_NUMBERS:
+		return "a comma-separated list of numbers (digits only)";
 	case CT_ALGOS:
 		return "a comma-separated list of MD5, SHA-256";
 	default:
@@ -187,12 +214,61 @@ static bool list_valid(const char *val, const char *const *allowed, size_t n)
 }
 
 
+/* "10.0.0.53,127.0.0.1:5353,[::1]:53" */
+static bool dns_list_valid(const char *val)
+{
+	struct pl rest, item;
+	struct sa sa;
+
+	pl_set_str(&rest, val);
+	while (rest.l) {
+		const char *comma = pl_strchr(&rest, ',');
+
+		item.p = rest.p;
+		item.l = comma ? (size_t)(comma - rest.p) : rest.l;
+		text_trim(&item);
+		if (sa_set(&sa, &item, 53) && sa_decode(&sa, item.p, item.l))
+			return false;
+		if (!comma)
+			break;
+		rest.l -= (size_t)(comma + 1 - rest.p);
+		rest.p = comma + 1;
+	}
+
+	return true;
+}
+
+
+/* "15,17,112": digits, '+', '*' and '#' only, between commas */
+static bool numbers_valid(const char *val)
+{
+	bool item = false;
+
+	for (const char *p = val; *p; p++) {
+		if (*p == ',') {
+			if (!item)
+				return false;
+			item = false;
+		}
+		else if (strchr("0123456789+*#", *p)) {
+			item = true;
+		}
+		else if (*p != ' ') {
+			return false;
+		}
+	}
+
+	return item || !val[0];
+}
+
+
 static int set_value(struct relais_config *cfg, const struct conf_key *k,
 		     const char *val)
 {
 	void *dst = (char *)cfg + k->off;
-	static const char *const codecs[] = { "PCMA", "PCMU", "G722",
+	static const char *const codecs[] = { "PCMA", "PCMU", "G722", "G729",
 					      "telephone-event" };
+	static const char *const verify[] = { "none", "optional", "required" };
 	static const char *const algos[] = { "MD5", "SHA-256" };
 	struct sa sa;
 
@@ -234,6 +310,22 @@ static int set_value(struct relais_config *cfg, const struct conf_key *k,
 
 	case CT_ALGOS:
 		if (!list_valid(val, algos, ARRAY_SIZE(algos)))
+			return EINVAL;
+		break;
+
+	case CT_VERIFY:
+		if (strchr(val, ',') ||
+		    !list_valid(val, verify, ARRAY_SIZE(verify)))
+			return EINVAL;
+		break;
+
+	case CT_DNS:
+		if (val[0] && !dns_list_valid(val))
+			return EINVAL;
+		break;
+
+	case CT_NUMBERS:
+		if (!numbers_valid(val))
 			return EINVAL;
 		break;
 

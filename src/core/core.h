@@ -83,6 +83,10 @@ struct relais_config {
 	char sip_tls_listen[64];
 	char sip_realm[64];
 	char tls_cert[CONF_STR_MAX];
+	char tls_ca[CONF_STR_MAX];
+	char tls_verify_client[12];
+	char dns_servers[CONF_STR_MAX];
+	char emergency_numbers[CONF_STR_MAX];
 	char media_address[64];
 	uint32_t rtp_port_min;
 	uint32_t rtp_port_max;

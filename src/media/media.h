@@ -103,4 +103,109 @@ int sdprw_rewrite(struct mbuf **outp, const struct pl *in,
 		  const struct sdprw_params *p, struct sdprw_info *info);
 enum sdprw_dir sdprw_dir_answer(enum sdprw_dir offered);
 
+/* ---- per-leg media: transcoding and SRTP (relay.c, codec.c) -------- */
+
+enum media_codec {
+	MEDIA_CODEC_NONE = 0, /**< pass payloads through untouched */
+	MEDIA_CODEC_PCMU,
+	MEDIA_CODEC_PCMA,
+	MEDIA_CODEC_G722, /**< 16 kHz audio, RTP clock 8000 (RFC 3551) */
+	MEDIA_CODEC_G729, /**< Annex A, 10 ms frames of 10 bytes      */
+};
+
+enum media_srtp_suite {
+	MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80 = 0,
+	MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32,
+};
+
+enum { MEDIA_SRTP_KEY_LEN = 30 }; /* 16-byte master key + 14-byte salt */
+
+/** How relaisd talks to one side of a call */
+struct media_leg {
+	enum media_codec codec; /**< NONE on both legs: pure relay      */
+	uint8_t pt;		/**< payload type of codec on this side */
+	uint8_t dtmf_pt;	/**< telephone-event PT here, 0 = none  */
+	bool srtp;		/**< SRTP/SRTCP on this side            */
+	enum media_srtp_suite suite;
+	uint8_t key_tx[MEDIA_SRTP_KEY_LEN]; /**< ours, toward this side */
+	uint8_t key_rx[MEDIA_SRTP_KEY_LEN]; /**< this side's             */
+};
+
+/**
+ * Set how each side is spoken to; may be called again on renegotiation
+ * (e.g. back to a plain relay for T.38). When the codecs differ, RTP from
+ * one side is decoded and re-encoded for the other, 20 ms in, 20 ms out,
+ * keeping sequence numbers and timestamps; telephone-event packets are
+ * passed with their PT changed. SRTP keys are used from the next packet.
+ *
+ * @return 0, ENOTSUP for a codec pair that cannot be transcoded
+ */
+int mcall_set_legs(struct mcall *mc, const struct media_leg *a,
+		   const struct media_leg *b);
+
+/** Can the relay transcode between these two codecs? */
+bool media_codec_transcodable(enum media_codec x, enum media_codec y);
+enum media_codec media_codec_from_name(const char *name);
+const char *media_codec_name(enum media_codec c);
+
+/* ---- offer/answer between two legs (mneg.c) ------------------------ */
+
+enum mneg_srtp {
+	MNEG_SRTP_DISABLED = 0, /**< RTP/AVP only; SAVP offers refused   */
+	MNEG_SRTP_ALLOWED,	/**< follow the peer; we offer RTP/AVP   */
+	MNEG_SRTP_ENFORCED,	/**< RTP/SAVP with crypto, or nothing    */
+};
+
+/** What one side accepts */
+struct mneg_policy {
+	const char *codecs; /**< priority list: "G722,PCMA,G729,
+			       telephone-event" */
+	enum mneg_srtp srtp;
+	bool t38; /**< m=image udptl t38 may be offered here */
+};
+
+struct mneg;
+
+/**
+ * One per call (SIP thread). laddr is the relay address written in c=/o=,
+ * port_a/port_b our RTP ports toward each side.
+ */
+int mneg_alloc(struct mneg **mp, const struct sa *laddr, uint16_t port_a,
+	       uint16_t port_b, const struct mneg_policy *pa,
+	       const struct mneg_policy *pb);
+
+/**
+ * An offer arrived from side `from`: write our offer toward the other
+ * side. It lists, in the other side's priority order, its codecs that the
+ * offer has or that the relay can transcode from one the offer has, plus
+ * telephone-event; RTP/SAVP with a fresh a=crypto when the other side's
+ * policy enforces SRTP. An m=image T.38 offer is passed on when allowed.
+ *
+ * @return 0, EPROTO no usable codec, EPERM SRTP required but not offered
+ *         (or offered where disabled), EBADMSG unreadable SDP
+ */
+int mneg_offer(struct mneg *m, enum media_side from, const struct pl *sdp,
+	       struct mbuf **out);
+
+/**
+ * The answer to our last offer arrived from side `from`: write the answer
+ * toward the offerer, choosing the offerer's codec (the same one, or one
+ * the relay transcodes to), and compute the legs (mneg_legs).
+ */
+int mneg_answer(struct mneg *m, enum media_side from, const struct pl *sdp,
+		struct mbuf **out);
+
+/** Answer the pending offer from side `to`'s peer locally (re-INVITE
+    answered before the other side replied): keeps the current codecs,
+    direction from the offer */
+int mneg_local_answer(struct mneg *m, enum media_side to, struct mbuf **out);
+
+/** Legs for mcall_set_legs() and peers for mcall_set_peer(), valid once
+    an answer was seen */
+int mneg_legs(const struct mneg *m, struct media_leg *a, struct media_leg *b);
+int mneg_peer(const struct mneg *m, enum media_side side, struct sa *rtp,
+	      struct sa *rtcp);
+/** Direction the last offer from side `from` asked for (hold/resume) */
+enum sdprw_dir mneg_offer_dir(const struct mneg *m, enum media_side from);
+
 #endif
