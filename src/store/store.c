@@ -340,6 +340,315 @@ int store_cdr_foreach(struct store *st, uint32_t limit, store_cdr_h *h,
 
 
 /**
+ * Add a carrier trunk
+ *
+ * @param st Store
+ * @param t  Trunk, validated by the caller; created 0 means now
+ *
+ * @return 0 if success, EEXIST if the name is taken, otherwise errorcode
+ */
+int store_trunk_add(struct store *st, const struct store_trunk *t)
+{
+	if (!st || !t || !t->name[0])
+		return EINVAL;
+
+	return st->be->trunk_add(st->db, t);
+}
+
+
+/**
+ * Replace every setting of a trunk but its creation time
+ *
+ * @param st Store
+ * @param t  Trunk, found by its name
+ *
+ * @return 0 if success, ENOENT if there is no such trunk, otherwise
+ *         errorcode
+ */
+int store_trunk_update(struct store *st, const struct store_trunk *t)
+{
+	if (!st || !t || !t->name[0])
+		return EINVAL;
+
+	return st->be->trunk_update(st->db, t);
+}
+
+
+/**
+ * Get a trunk by name, password included
+ *
+ * @param st   Store
+ * @param name Trunk name
+ * @param t    Returned trunk
+ *
+ * @return 0 if success, ENOENT if there is none, otherwise errorcode
+ */
+int store_trunk_get(struct store *st, const char *name, struct store_trunk *t)
+{
+	if (!st || is_empty(name) || !t)
+		return EINVAL;
+
+	return st->be->trunk_get(st->db, name, t);
+}
+
+
+/**
+ * Remove a trunk that no routing rule names
+ *
+ * @param st   Store
+ * @param name Trunk name
+ *
+ * @return 0 if success, ENOENT if there is none, EBUSY while an outbound
+ *         route or an inbound rule names it, otherwise errorcode
+ */
+int store_trunk_remove(struct store *st, const char *name)
+{
+	if (!st || is_empty(name))
+		return EINVAL;
+
+	return st->be->trunk_remove(st->db, name);
+}
+
+
+/**
+ * Call a handler for each trunk, ordered by name
+ *
+ * @param st  Store
+ * @param h   Handler; a non-zero return stops the iteration
+ * @param arg Handler argument
+ *
+ * @return 0 if all were visited, the handler's non-zero value if it
+ *         stopped, otherwise errorcode
+ */
+int store_trunk_foreach(struct store *st, store_trunk_h *h, void *arg)
+{
+	if (!st || !h)
+		return EINVAL;
+
+	return st->be->trunk_foreach(st->db, h, arg);
+}
+
+
+/**
+ * Add an outbound rule with its routes
+ *
+ * @param st Store
+ * @param r  Rule; position 0 appends it, position N puts it N-th (1 is
+ *           first) and moves the following rules down, a position past
+ *           the end appends. r->id and r->position are set on success.
+ *
+ * @return 0 if success, ENOENT if a route names an unknown trunk,
+ *         otherwise errorcode
+ */
+int store_orule_add(struct store *st, struct store_orule *r)
+{
+	if (!st || !r || r->routec > STORE_ROUTES_MAX)
+		return EINVAL;
+
+	return st->be->orule_add(st->db, r);
+}
+
+
+/**
+ * Get an outbound rule with its routes
+ *
+ * @param st Store
+ * @param id Rule id
+ * @param r  Returned rule
+ *
+ * @return 0 if success, ENOENT if there is none, otherwise errorcode
+ */
+int store_orule_get(struct store *st, int64_t id, struct store_orule *r)
+{
+	if (!st || !r)
+		return EINVAL;
+
+	return st->be->orule_get(st->db, id, r);
+}
+
+
+/**
+ * Remove an outbound rule and its routes; the following rules move up
+ *
+ * @param st Store
+ * @param id Rule id
+ *
+ * @return 0 if success, ENOENT if there is none, otherwise errorcode
+ */
+int store_orule_remove(struct store *st, int64_t id)
+{
+	if (!st)
+		return EINVAL;
+
+	return st->be->orule_remove(st->db, id);
+}
+
+
+/**
+ * Call a handler for each outbound rule, by ascending position
+ *
+ * @param st  Store
+ * @param h   Handler; a non-zero return stops the iteration
+ * @param arg Handler argument
+ *
+ * @return 0 if all were visited, the handler's non-zero value if it
+ *         stopped, otherwise errorcode
+ */
+int store_orule_foreach(struct store *st, store_orule_h *h, void *arg)
+{
+	if (!st || !h)
+		return EINVAL;
+
+	return st->be->orule_foreach(st->db, h, arg);
+}
+
+
+/**
+ * Add an inbound rule
+ *
+ * @param st Store
+ * @param r  Rule; its id is set on success
+ *
+ * @return 0 if success, ENOENT if it names an unknown trunk, otherwise
+ *         errorcode
+ */
+int store_irule_add(struct store *st, struct store_irule *r)
+{
+	if (!st || !r)
+		return EINVAL;
+
+	return st->be->irule_add(st->db, r);
+}
+
+
+/**
+ * Remove an inbound rule
+ *
+ * @param st Store
+ * @param id Rule id
+ *
+ * @return 0 if success, ENOENT if there is none, otherwise errorcode
+ */
+int store_irule_remove(struct store *st, int64_t id)
+{
+	if (!st)
+		return EINVAL;
+
+	return st->be->irule_remove(st->db, id);
+}
+
+
+/**
+ * Call a handler for each inbound rule, in the order they were added
+ *
+ * @param st  Store
+ * @param h   Handler; a non-zero return stops the iteration
+ * @param arg Handler argument
+ *
+ * @return 0 if all were visited, the handler's non-zero value if it
+ *         stopped, otherwise errorcode
+ */
+int store_irule_foreach(struct store *st, store_irule_h *h, void *arg)
+{
+	if (!st || !h)
+		return EINVAL;
+
+	return st->be->irule_foreach(st->db, h, arg);
+}
+
+
+/**
+ * Set the office hours of one weekday, replacing what it had
+ *
+ * @param st Store
+ * @param h  Day (0 = Monday ... 6 = Sunday) and its ranges, "" = closed
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int store_hours_set(struct store *st, const struct store_hours *h)
+{
+	if (!st || !h || h->day > 6)
+		return EINVAL;
+
+	return st->be->hours_set(st->db, h);
+}
+
+
+/**
+ * Call a handler for each of the 7 weekdays, Monday first; a day never
+ * set comes with empty ranges (closed)
+ *
+ * @param st  Store
+ * @param h   Handler; a non-zero return stops the iteration
+ * @param arg Handler argument
+ *
+ * @return 0 if all were visited, the handler's non-zero value if it
+ *         stopped, otherwise errorcode
+ */
+int store_hours_foreach(struct store *st, store_hours_h *h, void *arg)
+{
+	if (!st || !h)
+		return EINVAL;
+
+	return st->be->hours_foreach(st->db, h, arg);
+}
+
+
+/**
+ * Add a holiday
+ *
+ * @param st Store
+ * @param hd Holiday; an empty last day means the first day only. Its id
+ *           is set on success.
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int store_holiday_add(struct store *st, struct store_holiday *hd)
+{
+	if (!st || !hd || !hd->first[0])
+		return EINVAL;
+
+	return st->be->holiday_add(st->db, hd);
+}
+
+
+/**
+ * Remove a holiday
+ *
+ * @param st Store
+ * @param id Holiday id
+ *
+ * @return 0 if success, ENOENT if there is none, otherwise errorcode
+ */
+int store_holiday_remove(struct store *st, int64_t id)
+{
+	if (!st)
+		return EINVAL;
+
+	return st->be->holiday_remove(st->db, id);
+}
+
+
+/**
+ * Call a handler for each holiday, ordered by first day
+ *
+ * @param st  Store
+ * @param h   Handler; a non-zero return stops the iteration
+ * @param arg Handler argument
+ *
+ * @return 0 if all were visited, the handler's non-zero value if it
+ *         stopped, otherwise errorcode
+ */
+int store_holiday_foreach(struct store *st, store_holiday_h *h, void *arg)
+{
+	if (!st || !h)
+		return EINVAL;
+
+	return st->be->holiday_foreach(st->db, h, arg);
+}
+
+
+/**
  * Write pending changes to the main database file (a WAL checkpoint for
  * SQLite), e.g. before a backup or on shutdown
  *

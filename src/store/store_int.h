@@ -34,6 +34,23 @@ struct store_backend {
 	int (*cdr_add)(void *db, struct store_cdr *cdr);
 	int (*cdr_foreach)(void *db, uint32_t limit, store_cdr_h *h,
 			   void *arg);
+	int (*trunk_add)(void *db, const struct store_trunk *t);
+	int (*trunk_update)(void *db, const struct store_trunk *t);
+	int (*trunk_get)(void *db, const char *name, struct store_trunk *t);
+	int (*trunk_remove)(void *db, const char *name);
+	int (*trunk_foreach)(void *db, store_trunk_h *h, void *arg);
+	int (*orule_add)(void *db, struct store_orule *r);
+	int (*orule_get)(void *db, int64_t id, struct store_orule *r);
+	int (*orule_remove)(void *db, int64_t id);
+	int (*orule_foreach)(void *db, store_orule_h *h, void *arg);
+	int (*irule_add)(void *db, struct store_irule *r);
+	int (*irule_remove)(void *db, int64_t id);
+	int (*irule_foreach)(void *db, store_irule_h *h, void *arg);
+	int (*hours_set)(void *db, const struct store_hours *h);
+	int (*hours_foreach)(void *db, store_hours_h *h, void *arg);
+	int (*holiday_add)(void *db, struct store_holiday *hd);
+	int (*holiday_remove)(void *db, int64_t id);
+	int (*holiday_foreach)(void *db, store_holiday_h *h, void *arg);
 	int (*flush)(void *db);
 };
 

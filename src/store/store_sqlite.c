@@ -41,6 +41,30 @@ enum stmt_id {
 	ST_CONTACT_PURGE,
 	ST_CDR_ADD,
 	ST_CDR_LIST,
+	ST_TRUNK_ADD,
+	ST_TRUNK_UPDATE,
+	ST_TRUNK_GET,
+	ST_TRUNK_USED,
+	ST_TRUNK_REMOVE,
+	ST_TRUNK_ALL,
+	ST_ORULE_LAST,
+	ST_ORULE_SHIFT,
+	ST_ORULE_ADD,
+	ST_ROUTE_ADD,
+	ST_ORULE_GET,
+	ST_ORULE_POS,
+	ST_ORULE_REMOVE,
+	ST_ORULE_CLOSE,
+	ST_ORULE_ALL,
+	ST_ROUTE_LIST,
+	ST_IRULE_ADD,
+	ST_IRULE_REMOVE,
+	ST_IRULE_ALL,
+	ST_HOURS_SET,
+	ST_HOURS_ALL,
+	ST_HOLIDAY_ADD,
+	ST_HOLIDAY_REMOVE,
+	ST_HOLIDAY_ALL,
 	ST_COUNT
 };
 
@@ -51,6 +75,14 @@ enum stmt_id {
 #define CDR_COLS                                                              \
 	"callid, caller, callee, start_ms, answer_ms, end_ms, disposition,"   \
 	" cause, duration_s"
+#define TRUNK_COLS                                                            \
+	"name, profile, kind, host, port, srv, transport, proxy, domain,"     \
+	" auth_user, password, reg_interval, max_calls, inbound, outbound,"   \
+	" codecs, srtp, main_number, dids, caller_id, caller_name, pai,"      \
+	" privacy, diversion, options_interval, contact_addr, created"
+#define ORULE_COLS   "id, position, name, prefix, callers, min_len, max_len"
+#define IRULE_COLS   "id, name, trunk, did, dest_open, dest_closed, dest_holiday"
+#define HOLIDAY_COLS "id, name, first, last, yearly"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_VERSION] = "SELECT COALESCE(MAX(version), 0)"
@@ -90,6 +122,61 @@ static const char *const stmt_sql[ST_COUNT] = {
 		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_CDR_LIST] = "SELECT id, " CDR_COLS " FROM cdr"
 			" ORDER BY start_ms DESC, id DESC LIMIT ?1",
+	[ST_TRUNK_ADD] = "INSERT INTO trunks (" TRUNK_COLS ") VALUES"
+			 " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			 " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22,"
+			 " ?23, ?24, ?25, ?26, ?27)",
+	[ST_TRUNK_UPDATE] = "UPDATE trunks SET profile = ?2, kind = ?3,"
+			    " host = ?4, port = ?5, srv = ?6,"
+			    " transport = ?7, proxy = ?8, domain = ?9,"
+			    " auth_user = ?10, password = ?11,"
+			    " reg_interval = ?12, max_calls = ?13,"
+			    " inbound = ?14, outbound = ?15, codecs = ?16,"
+			    " srtp = ?17, main_number = ?18, dids = ?19,"
+			    " caller_id = ?20, caller_name = ?21, pai = ?22,"
+			    " privacy = ?23, diversion = ?24,"
+			    " options_interval = ?25, contact_addr = ?26"
+			    " WHERE name = ?1",
+	[ST_TRUNK_GET] = "SELECT " TRUNK_COLS " FROM trunks WHERE name = ?1",
+	[ST_TRUNK_USED] = "SELECT 1 FROM orule_routes WHERE trunk = ?1"
+			  " UNION ALL"
+			  " SELECT 1 FROM irules WHERE trunk = ?1 LIMIT 1",
+	[ST_TRUNK_REMOVE] = "DELETE FROM trunks WHERE name = ?1",
+	[ST_TRUNK_ALL] = "SELECT " TRUNK_COLS " FROM trunks ORDER BY name",
+	[ST_ORULE_LAST] = "SELECT COALESCE(MAX(position), 0) FROM orules",
+	[ST_ORULE_SHIFT] = "UPDATE orules SET position = position + 1"
+			   " WHERE position >= ?1",
+	[ST_ORULE_ADD] = "INSERT INTO orules"
+			 " (position, name, prefix, callers, min_len, max_len)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_ROUTE_ADD] = "INSERT INTO orule_routes"
+			 " (orule_id, idx, trunk, strip, prepend, blocked)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_ORULE_GET] = "SELECT " ORULE_COLS " FROM orules WHERE id = ?1",
+	[ST_ORULE_POS] = "SELECT position FROM orules WHERE id = ?1",
+	[ST_ORULE_REMOVE] = "DELETE FROM orules WHERE id = ?1",
+	[ST_ORULE_CLOSE] = "UPDATE orules SET position = position - 1"
+			   " WHERE position > ?1",
+	[ST_ORULE_ALL] = "SELECT " ORULE_COLS " FROM orules"
+			 " ORDER BY position, id",
+	[ST_ROUTE_LIST] = "SELECT trunk, strip, prepend, blocked"
+			  " FROM orule_routes WHERE orule_id = ?1"
+			  " ORDER BY idx",
+	[ST_IRULE_ADD] = "INSERT INTO irules (name, trunk, did, dest_open,"
+			 " dest_closed, dest_holiday)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_IRULE_REMOVE] = "DELETE FROM irules WHERE id = ?1",
+	[ST_IRULE_ALL] = "SELECT " IRULE_COLS " FROM irules ORDER BY id",
+	[ST_HOURS_SET] = "INSERT INTO office_hours (day, ranges)"
+			 " VALUES (?1, ?2)"
+			 " ON CONFLICT (day) DO UPDATE SET"
+			 " ranges = excluded.ranges",
+	[ST_HOURS_ALL] = "SELECT day, ranges FROM office_hours",
+	[ST_HOLIDAY_ADD] = "INSERT INTO holidays (name, first, last, yearly)"
+			   " VALUES (?1, ?2, ?3, ?4)",
+	[ST_HOLIDAY_REMOVE] = "DELETE FROM holidays WHERE id = ?1",
+	[ST_HOLIDAY_ALL] = "SELECT " HOLIDAY_COLS " FROM holidays"
+			   " ORDER BY first, id",
 };
 
 static const char schema_migrations_sql[] =
@@ -118,6 +205,7 @@ typedef int(row_h)(sqlite3_stmt *stmt, void *ctx);
 struct iter {
 	void *h;
 	void *arg;
+	struct sqlite_db *sdb; /**< for rows that need a second query */
 };
 
 
@@ -1025,6 +1113,856 @@ static int sqlite_cdr_foreach(void *db, uint32_t limit, store_cdr_h *h,
 }
 
 
+/* A trunk reference: NULL when empty, so the foreign key allows it */
+static void bind_ref(struct binder *b, const char *s, size_t max)
+{
+	if (s[0]) {
+		bind_text(b, s, max);
+		return;
+	}
+
+	if (b->rc != SQLITE_OK)
+		return;
+
+	b->rc = sqlite3_bind_null(b->stmt, ++b->idx);
+}
+
+
+static void bind_bool(struct binder *b, bool v)
+{
+	bind_i64(b, v ? 1 : 0);
+}
+
+
+static bool col_bool(sqlite3_stmt *stmt, int col)
+{
+	return sqlite3_column_int64(stmt, col) != 0;
+}
+
+
+/* Runs a bound statement that returns no rows and gives it back */
+static int run_bound(struct sqlite_db *sdb, enum stmt_id id,
+		     sqlite3_stmt *stmt, struct binder *b, const char *what)
+{
+	int err;
+
+	if (b->rc != SQLITE_OK)
+		err = db_err(sdb, b->rc, "bind");
+	else
+		err = step_done(sdb, stmt, what);
+
+	stmt_release(sdb, id, stmt);
+
+	return err;
+}
+
+
+/* Runs a bound query for one integer; ENOENT when it returns no row */
+static int scalar_get(struct sqlite_db *sdb, enum stmt_id id,
+		      sqlite3_stmt *stmt, struct binder *b, int64_t *v,
+		      const char *what)
+{
+	int err = 0, rc;
+
+	if (b->rc != SQLITE_OK) {
+		err = db_err(sdb, b->rc, "bind");
+		goto out;
+	}
+
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(stmt, 0);
+	else if (rc == SQLITE_DONE)
+		err = ENOENT;
+	else
+		err = db_err(sdb, rc, what);
+
+out:
+	stmt_release(sdb, id, stmt);
+
+	return err;
+}
+
+
+/*
+ * Changes that span statements run in a savepoint: it nests, so a
+ * handler called from a *_foreach() may still make such a change.
+ */
+static int tx_begin(struct sqlite_db *sdb)
+{
+	return exec_sql(sdb, "SAVEPOINT store_tx", "begin");
+}
+
+
+/* Keeps the changes if err is 0, otherwise undoes them; returns err */
+static int tx_end(struct sqlite_db *sdb, int err)
+{
+	if (!err)
+		err = exec_sql(sdb, "RELEASE store_tx", "commit");
+
+	if (err)
+		(void)sqlite3_exec(sdb->db,
+				   "ROLLBACK TO store_tx; RELEASE store_tx",
+				   NULL, NULL, NULL);
+
+	return err;
+}
+
+
+/* Deletes one row by id; ENOENT if there was none */
+static int remove_id(struct sqlite_db *sdb, enum stmt_id id, int64_t rowid,
+		     const char *what)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, id, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_i64(&b, rowid);
+
+	return change_one(sdb, id, stmt, &b, what);
+}
+
+
+/* Binds parameters 1 to 26: the columns of TRUNK_COLS but created */
+static void trunk_bind(struct binder *b, const struct store_trunk *t)
+{
+	bind_text(b, t->name, sizeof(t->name));
+	bind_text(b, t->profile, sizeof(t->profile));
+	bind_text(b, t->kind, sizeof(t->kind));
+	bind_text(b, t->host, sizeof(t->host));
+	bind_i64(b, t->port);
+	bind_bool(b, t->srv);
+	bind_text(b, t->transport, sizeof(t->transport));
+	bind_text(b, t->proxy, sizeof(t->proxy));
+	bind_text(b, t->domain, sizeof(t->domain));
+	bind_text(b, t->auth_user, sizeof(t->auth_user));
+	bind_text(b, t->password, sizeof(t->password));
+	bind_i64(b, t->reg_interval);
+	bind_i64(b, t->max_calls);
+	bind_bool(b, t->inbound);
+	bind_bool(b, t->outbound);
+	bind_text(b, t->codecs, sizeof(t->codecs));
+	bind_text(b, t->srtp, sizeof(t->srtp));
+	bind_text(b, t->main_number, sizeof(t->main_number));
+	bind_text(b, t->dids, sizeof(t->dids));
+	bind_text(b, t->caller_id, sizeof(t->caller_id));
+	bind_text(b, t->caller_name, sizeof(t->caller_name));
+	bind_bool(b, t->pai);
+	bind_text(b, t->privacy, sizeof(t->privacy));
+	bind_bool(b, t->diversion);
+	bind_i64(b, t->options_interval);
+	bind_text(b, t->contact_addr, sizeof(t->contact_addr));
+}
+
+
+static void trunk_read(sqlite3_stmt *stmt, struct store_trunk *t)
+{
+	uint32_t port;
+
+	memset(t, 0, sizeof(*t));
+	col_text(stmt, 0, t->name, sizeof(t->name));
+	col_text(stmt, 1, t->profile, sizeof(t->profile));
+	col_text(stmt, 2, t->kind, sizeof(t->kind));
+	col_text(stmt, 3, t->host, sizeof(t->host));
+	port = col_u32(stmt, 4);
+	t->port = port > UINT16_MAX ? 0 : (uint16_t)port;
+	t->srv = col_bool(stmt, 5);
+	col_text(stmt, 6, t->transport, sizeof(t->transport));
+	col_text(stmt, 7, t->proxy, sizeof(t->proxy));
+	col_text(stmt, 8, t->domain, sizeof(t->domain));
+	col_text(stmt, 9, t->auth_user, sizeof(t->auth_user));
+	col_text(stmt, 10, t->password, sizeof(t->password));
+	t->reg_interval = col_u32(stmt, 11);
+	t->max_calls = col_u32(stmt, 12);
+	t->inbound = col_bool(stmt, 13);
+	t->outbound = col_bool(stmt, 14);
+	col_text(stmt, 15, t->codecs, sizeof(t->codecs));
+	col_text(stmt, 16, t->srtp, sizeof(t->srtp));
+	col_text(stmt, 17, t->main_number, sizeof(t->main_number));
+	col_text(stmt, 18, t->dids, sizeof(t->dids));
+	col_text(stmt, 19, t->caller_id, sizeof(t->caller_id));
+	col_text(stmt, 20, t->caller_name, sizeof(t->caller_name));
+	t->pai = col_bool(stmt, 21);
+	col_text(stmt, 22, t->privacy, sizeof(t->privacy));
+	t->diversion = col_bool(stmt, 23);
+	t->options_interval = col_u32(stmt, 24);
+	col_text(stmt, 25, t->contact_addr, sizeof(t->contact_addr));
+	t->created = sqlite3_column_int64(stmt, 26);
+}
+
+
+static int sqlite_trunk_add(void *db, const struct store_trunk *t)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_TRUNK_ADD, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	trunk_bind(&b, t);
+	bind_i64(&b, t->created ? t->created : (int64_t)time(NULL));
+
+	return run_bound(sdb, ST_TRUNK_ADD, stmt, &b, "add trunk");
+}
+
+
+static int sqlite_trunk_update(void *db, const struct store_trunk *t)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_TRUNK_UPDATE, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	trunk_bind(&b, t);
+
+	return change_one(sdb, ST_TRUNK_UPDATE, stmt, &b, "update trunk");
+}
+
+
+static int sqlite_trunk_get(void *db, const char *name, struct store_trunk *t)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err, rc;
+
+	err = stmt_get(sdb, ST_TRUNK_GET, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_str(&b, name);
+	if (b.rc != SQLITE_OK) {
+		err = db_err(sdb, b.rc, "bind");
+		goto out;
+	}
+
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		trunk_read(stmt, t);
+	else if (rc == SQLITE_DONE)
+		err = ENOENT;
+	else
+		err = db_err(sdb, rc, "get trunk");
+
+out:
+	stmt_release(sdb, ST_TRUNK_GET, stmt);
+
+	return err;
+}
+
+
+/* EBUSY if an outbound route or an inbound rule names the trunk */
+static int trunk_unused(struct sqlite_db *sdb, const char *name)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int64_t v = 0;
+	int err;
+
+	err = stmt_get(sdb, ST_TRUNK_USED, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_str(&b, name);
+
+	err = scalar_get(sdb, ST_TRUNK_USED, stmt, &b, &v, "find trunk use");
+	if (err == ENOENT)
+		return 0;
+
+	return err ? err : EBUSY;
+}
+
+
+static int sqlite_trunk_remove(void *db, const char *name)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	int err, rc;
+
+	err = trunk_unused(sdb, name);
+	if (err)
+		return err;
+
+	err = stmt_get(sdb, ST_TRUNK_REMOVE, &stmt);
+	if (err)
+		return err;
+
+	rc = sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+
+	/* the foreign keys back up trunk_unused() */
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+		err = EBUSY;
+	else if (rc != SQLITE_DONE)
+		err = db_err(sdb, rc, "remove trunk");
+	else if (sqlite3_changes(sdb->db) == 0)
+		err = ENOENT;
+
+	stmt_release(sdb, ST_TRUNK_REMOVE, stmt);
+
+	return err;
+}
+
+
+static int trunk_row(sqlite3_stmt *stmt, void *ctx)
+{
+	struct iter *it = ctx;
+	store_trunk_h *h = it->h;
+	struct store_trunk t;
+
+	trunk_read(stmt, &t);
+
+	return h(&t, it->arg);
+}
+
+
+static int sqlite_trunk_foreach(void *db, store_trunk_h *h, void *arg)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct iter it = { .h = h, .arg = arg };
+	int err;
+
+	err = stmt_get(sdb, ST_TRUNK_ALL, &stmt);
+	if (err)
+		return err;
+
+	err = step_each(sdb, stmt, trunk_row, &it, "list trunks");
+
+	stmt_release(sdb, ST_TRUNK_ALL, stmt);
+
+	return err;
+}
+
+
+/* Position of the last outbound rule, 0 when there are none */
+static int orule_last(struct sqlite_db *sdb, uint32_t *pos)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int64_t v = 0;
+	int err;
+
+	err = stmt_get(sdb, ST_ORULE_LAST, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	err = scalar_get(sdb, ST_ORULE_LAST, stmt, &b, &v, "last rule");
+	if (err)
+		return err;
+
+	*pos =
+	    v < 0 || v >= (int64_t)UINT32_MAX ? UINT32_MAX - 1 : (uint32_t)v;
+
+	return 0;
+}
+
+
+/* ST_ORULE_SHIFT moves the rules from pos on one place down (later),
+   ST_ORULE_CLOSE those after pos one place up */
+static int orule_shift(struct sqlite_db *sdb, enum stmt_id id, uint32_t pos)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, id, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_i64(&b, pos);
+
+	return run_bound(sdb, id, stmt, &b, "move rules");
+}
+
+
+static int route_insert(struct sqlite_db *sdb, int64_t rule_id, uint32_t idx,
+			const struct store_route *rt)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_ROUTE_ADD, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_i64(&b, rule_id);
+	bind_i64(&b, idx);
+	bind_ref(&b, rt->trunk, sizeof(rt->trunk));
+	bind_i64(&b, rt->strip);
+	bind_text(&b, rt->prepend, sizeof(rt->prepend));
+	bind_bool(&b, rt->blocked);
+
+	return run_bound(sdb, ST_ROUTE_ADD, stmt, &b, "add route");
+}
+
+
+/* The rule and its routes, inside the caller's transaction */
+static int orule_insert(struct sqlite_db *sdb, const struct store_orule *r,
+			uint32_t pos, int64_t *idp)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int64_t id;
+	int err;
+
+	err = stmt_get(sdb, ST_ORULE_ADD, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_i64(&b, pos);
+	bind_text(&b, r->name, sizeof(r->name));
+	bind_text(&b, r->prefix, sizeof(r->prefix));
+	bind_text(&b, r->callers, sizeof(r->callers));
+	bind_i64(&b, r->min_len);
+	bind_i64(&b, r->max_len);
+
+	err = run_bound(sdb, ST_ORULE_ADD, stmt, &b, "add outbound rule");
+	if (err)
+		return err;
+
+	id = sqlite3_last_insert_rowid(sdb->db);
+
+	for (uint32_t i = 0; i < r->routec; i++) {
+		err = route_insert(sdb, id, i, &r->routes[i]);
+		if (err)
+			return err;
+	}
+
+	*idp = id;
+
+	return 0;
+}
+
+
+static int sqlite_orule_add(void *db, struct store_orule *r)
+{
+	struct sqlite_db *sdb = db;
+	uint32_t last = 0, pos;
+	int64_t id = 0;
+	int err;
+
+	err = tx_begin(sdb);
+	if (err)
+		return err;
+
+	err = orule_last(sdb, &last);
+	if (err)
+		goto out;
+
+	/* positions stay 1..N: past the end means at the end */
+	pos = r->position;
+	if (!pos || pos > last) {
+		pos = last + 1;
+	}
+	else {
+		err = orule_shift(sdb, ST_ORULE_SHIFT, pos);
+		if (err)
+			goto out;
+	}
+
+	err = orule_insert(sdb, r, pos, &id);
+
+out:
+	err = tx_end(sdb, err);
+	if (!err) {
+		r->id = id;
+		r->position = pos;
+	}
+
+	return err;
+}
+
+
+static void orule_read(sqlite3_stmt *stmt, struct store_orule *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(stmt, 0);
+	r->position = col_u32(stmt, 1);
+	col_text(stmt, 2, r->name, sizeof(r->name));
+	col_text(stmt, 3, r->prefix, sizeof(r->prefix));
+	col_text(stmt, 4, r->callers, sizeof(r->callers));
+	r->min_len = col_u32(stmt, 5);
+	r->max_len = col_u32(stmt, 6);
+}
+
+
+static int route_row(sqlite3_stmt *stmt, void *ctx)
+{
+	struct store_orule *r = ctx;
+	struct store_route *rt;
+
+	/* the store writes no more than this; ignore any extra */
+	if (r->routec >= STORE_ROUTES_MAX)
+		return 0;
+
+	rt = &r->routes[r->routec++];
+	col_text(stmt, 0, rt->trunk, sizeof(rt->trunk));
+	rt->strip = col_u32(stmt, 1);
+	col_text(stmt, 2, rt->prepend, sizeof(rt->prepend));
+	rt->blocked = col_bool(stmt, 3);
+
+	return 0;
+}
+
+
+/* Fills r->routes of a rule read by orule_read() */
+static int routes_load(struct sqlite_db *sdb, struct store_orule *r)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_ROUTE_LIST, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_i64(&b, r->id);
+	if (b.rc != SQLITE_OK)
+		err = db_err(sdb, b.rc, "bind");
+	else
+		err = step_each(sdb, stmt, route_row, r, "list routes");
+
+	stmt_release(sdb, ST_ROUTE_LIST, stmt);
+
+	return err;
+}
+
+
+static int sqlite_orule_get(void *db, int64_t id, struct store_orule *r)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err, rc;
+
+	err = stmt_get(sdb, ST_ORULE_GET, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_i64(&b, id);
+	if (b.rc != SQLITE_OK) {
+		err = db_err(sdb, b.rc, "bind");
+		goto out;
+	}
+
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		orule_read(stmt, r);
+	else if (rc == SQLITE_DONE)
+		err = ENOENT;
+	else
+		err = db_err(sdb, rc, "get outbound rule");
+
+out:
+	stmt_release(sdb, ST_ORULE_GET, stmt);
+
+	if (!err)
+		err = routes_load(sdb, r);
+
+	return err;
+}
+
+
+static int sqlite_orule_remove(void *db, int64_t id)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int64_t pos = 0;
+	int err;
+
+	err = tx_begin(sdb);
+	if (err)
+		return err;
+
+	err = stmt_get(sdb, ST_ORULE_POS, &stmt);
+	if (err)
+		goto out;
+
+	binder_init(&b, stmt);
+	bind_i64(&b, id);
+	err = scalar_get(sdb, ST_ORULE_POS, stmt, &b, &pos, "find rule");
+	if (err)
+		goto out;
+
+	/* its routes go with it (ON DELETE CASCADE) */
+	err = remove_id(sdb, ST_ORULE_REMOVE, id, "remove outbound rule");
+	if (err)
+		goto out;
+
+	err =
+	    orule_shift(sdb, ST_ORULE_CLOSE,
+			pos < 0 || pos > (int64_t)UINT32_MAX ? 0
+							     : (uint32_t)pos);
+
+out:
+	return tx_end(sdb, err);
+}
+
+
+static int orule_row(sqlite3_stmt *stmt, void *ctx)
+{
+	struct iter *it = ctx;
+	store_orule_h *h = it->h;
+	struct store_orule r;
+	int err;
+
+	orule_read(stmt, &r);
+
+	err = routes_load(it->sdb, &r);
+	if (err)
+		return err;
+
+	return h(&r, it->arg);
+}
+
+
+static int sqlite_orule_foreach(void *db, store_orule_h *h, void *arg)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct iter it = { .h = h, .arg = arg, .sdb = sdb };
+	int err;
+
+	err = stmt_get(sdb, ST_ORULE_ALL, &stmt);
+	if (err)
+		return err;
+
+	err = step_each(sdb, stmt, orule_row, &it, "list outbound rules");
+
+	stmt_release(sdb, ST_ORULE_ALL, stmt);
+
+	return err;
+}
+
+
+static int sqlite_irule_add(void *db, struct store_irule *r)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_IRULE_ADD, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_text(&b, r->name, sizeof(r->name));
+	bind_ref(&b, r->trunk, sizeof(r->trunk));
+	bind_text(&b, r->did, sizeof(r->did));
+	bind_text(&b, r->dest_open, sizeof(r->dest_open));
+	bind_text(&b, r->dest_closed, sizeof(r->dest_closed));
+	bind_text(&b, r->dest_holiday, sizeof(r->dest_holiday));
+
+	err = run_bound(sdb, ST_IRULE_ADD, stmt, &b, "add inbound rule");
+	if (!err)
+		r->id = sqlite3_last_insert_rowid(sdb->db);
+
+	return err;
+}
+
+
+static int sqlite_irule_remove(void *db, int64_t id)
+{
+	return remove_id(db, ST_IRULE_REMOVE, id, "remove inbound rule");
+}
+
+
+static int irule_row(sqlite3_stmt *stmt, void *ctx)
+{
+	struct iter *it = ctx;
+	store_irule_h *h = it->h;
+	struct store_irule r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = sqlite3_column_int64(stmt, 0);
+	col_text(stmt, 1, r.name, sizeof(r.name));
+	col_text(stmt, 2, r.trunk, sizeof(r.trunk));
+	col_text(stmt, 3, r.did, sizeof(r.did));
+	col_text(stmt, 4, r.dest_open, sizeof(r.dest_open));
+	col_text(stmt, 5, r.dest_closed, sizeof(r.dest_closed));
+	col_text(stmt, 6, r.dest_holiday, sizeof(r.dest_holiday));
+
+	return h(&r, it->arg);
+}
+
+
+static int sqlite_irule_foreach(void *db, store_irule_h *h, void *arg)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct iter it = { .h = h, .arg = arg };
+	int err;
+
+	err = stmt_get(sdb, ST_IRULE_ALL, &stmt);
+	if (err)
+		return err;
+
+	err = step_each(sdb, stmt, irule_row, &it, "list inbound rules");
+
+	stmt_release(sdb, ST_IRULE_ALL, stmt);
+
+	return err;
+}
+
+
+static int sqlite_hours_set(void *db, const struct store_hours *h)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_HOURS_SET, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_i64(&b, h->day);
+	bind_text(&b, h->ranges, sizeof(h->ranges));
+
+	return run_bound(sdb, ST_HOURS_SET, stmt, &b, "set office hours");
+}
+
+
+static int hours_row(sqlite3_stmt *stmt, void *ctx)
+{
+	struct store_hours *week = ctx;
+	int64_t day = sqlite3_column_int64(stmt, 0);
+
+	/* the table's CHECK keeps day in 0..6 */
+	if (day < 0 || day > 6)
+		return 0;
+
+	col_text(stmt, 1, week[day].ranges, sizeof(week[day].ranges));
+
+	return 0;
+}
+
+
+static int sqlite_hours_foreach(void *db, store_hours_h *h, void *arg)
+{
+	struct sqlite_db *sdb = db;
+	struct store_hours week[7];
+	sqlite3_stmt *stmt = NULL;
+	int err;
+
+	memset(week, 0, sizeof(week));
+	for (uint32_t i = 0; i < ARRAY_SIZE(week); i++)
+		week[i].day = i;
+
+	err = stmt_get(sdb, ST_HOURS_ALL, &stmt);
+	if (err)
+		return err;
+
+	err = step_each(sdb, stmt, hours_row, week, "list office hours");
+
+	stmt_release(sdb, ST_HOURS_ALL, stmt);
+
+	/* the handler runs with no statement stepping */
+	for (size_t i = 0; !err && i < ARRAY_SIZE(week); i++)
+		err = h(&week[i], arg);
+
+	return err;
+}
+
+
+static int sqlite_holiday_add(void *db, struct store_holiday *hd)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_HOLIDAY_ADD, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_text(&b, hd->name, sizeof(hd->name));
+	bind_text(&b, hd->first, sizeof(hd->first));
+	if (hd->last[0])
+		bind_text(&b, hd->last, sizeof(hd->last));
+	else
+		bind_text(&b, hd->first, sizeof(hd->first));
+	bind_bool(&b, hd->yearly);
+
+	err = run_bound(sdb, ST_HOLIDAY_ADD, stmt, &b, "add holiday");
+	if (!err)
+		hd->id = sqlite3_last_insert_rowid(sdb->db);
+
+	return err;
+}
+
+
+static int sqlite_holiday_remove(void *db, int64_t id)
+{
+	return remove_id(db, ST_HOLIDAY_REMOVE, id, "remove holiday");
+}
+
+
+static int holiday_row(sqlite3_stmt *stmt, void *ctx)
+{
+	struct iter *it = ctx;
+	store_holiday_h *h = it->h;
+	struct store_holiday hd;
+
+	memset(&hd, 0, sizeof(hd));
+	hd.id = sqlite3_column_int64(stmt, 0);
+	col_text(stmt, 1, hd.name, sizeof(hd.name));
+	col_text(stmt, 2, hd.first, sizeof(hd.first));
+	col_text(stmt, 3, hd.last, sizeof(hd.last));
+	hd.yearly = col_bool(stmt, 4);
+
+	return h(&hd, it->arg);
+}
+
+
+static int sqlite_holiday_foreach(void *db, store_holiday_h *h, void *arg)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct iter it = { .h = h, .arg = arg };
+	int err;
+
+	err = stmt_get(sdb, ST_HOLIDAY_ALL, &stmt);
+	if (err)
+		return err;
+
+	err = step_each(sdb, stmt, holiday_row, &it, "list holidays");
+
+	stmt_release(sdb, ST_HOLIDAY_ALL, stmt);
+
+	return err;
+}
+
+
 static int sqlite_flush(void *db)
 {
 	struct sqlite_db *sdb = db;
@@ -1068,5 +2006,22 @@ const struct store_backend store_sqlite = {
 	.contact_purge = sqlite_contact_purge,
 	.cdr_add = sqlite_cdr_add,
 	.cdr_foreach = sqlite_cdr_foreach,
+	.trunk_add = sqlite_trunk_add,
+	.trunk_update = sqlite_trunk_update,
+	.trunk_get = sqlite_trunk_get,
+	.trunk_remove = sqlite_trunk_remove,
+	.trunk_foreach = sqlite_trunk_foreach,
+	.orule_add = sqlite_orule_add,
+	.orule_get = sqlite_orule_get,
+	.orule_remove = sqlite_orule_remove,
+	.orule_foreach = sqlite_orule_foreach,
+	.irule_add = sqlite_irule_add,
+	.irule_remove = sqlite_irule_remove,
+	.irule_foreach = sqlite_irule_foreach,
+	.hours_set = sqlite_hours_set,
+	.hours_foreach = sqlite_hours_foreach,
+	.holiday_add = sqlite_holiday_add,
+	.holiday_remove = sqlite_holiday_remove,
+	.holiday_foreach = sqlite_holiday_foreach,
 	.flush = sqlite_flush,
 };
