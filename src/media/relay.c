@@ -22,6 +22,12 @@
  *   MSG_PEER and MSG_DEL; it never dereferences it.
  * - struct peermsg is allocated by the SIP thread and freed by the worker
  *   that receives MSG_PEER.
+ * - struct legsmsg (mcall_set_legs()) is allocated by the SIP thread with
+ *   the transcoders and SRTP sessions it carries, all built there so that
+ *   errors show at once. The worker that receives MSG_LEGS moves them into
+ *   the relay (or keeps its own when they are equivalent) and frees the
+ *   message with whatever is left in it. From then on the codec state and
+ *   the SRTP sessions are the worker's, freed with the relay.
  * - struct tomsg (a timeout report) is allocated by a worker, linked into
  *   m->inflight under m->lock, then pushed to m->mq. Whoever unlinks it
  *   under m->lock frees it: the SIP thread's handler, the worker itself if
@@ -66,6 +72,7 @@ enum {
 enum msg_id {
 	MSG_ADD = 1, /**< SIP -> worker: struct relay, now the worker's  */
 	MSG_PEER,    /**< SIP -> worker: struct peermsg                  */
+	MSG_LEGS,    /**< SIP -> worker: struct legsmsg                  */
 	MSG_DEL,     /**< SIP -> worker: struct relay to free            */
 	MSG_QUIT,    /**< SIP -> worker: leave re_main()                 */
 	MSG_TIMEOUT, /**< worker -> SIP: struct tomsg                    */
@@ -74,6 +81,18 @@ enum msg_id {
 enum comp {
 	COMP_RTP = 0,
 	COMP_RTCP = 1,
+};
+
+enum {
+	RTP_HDR_LEN = 12, /**< RFC 3550 5.1, without CSRCs    */
+	PT_MAX = 127,
+};
+
+/** What the worker needs of a struct media_leg: no keys */
+struct legcfg {
+	enum media_codec codec; /**< NONE: payload passed untouched */
+	uint8_t pt;
+	uint8_t dtmf_pt; /**< 0 = none */
 };
 
 struct relay;
@@ -90,15 +109,21 @@ struct sock {
 
 /** One side of a relay: the sockets facing one phone or trunk */
 struct leg {
-	struct sock sock[2]; /**< RTP, RTCP                           */
-	uint16_t port;	     /**< our RTP port, 0 if none taken       */
-	struct sa peer[2];   /**< where RTP and RTCP go on this side  */
-	bool latched[2];     /**< peer learnt from a received packet  */
-	uint64_t pkts_in;    /**< datagrams received on this side     */
-	uint64_t pkts_fwd;   /**< ... forwarded to the other side     */
-	uint64_t bytes_fwd;  /**< ... and their bytes                 */
-	uint64_t dropped;    /**< ... dropped: other side has no peer */
-	uint64_t errors;     /**< ... failed to send, or too large    */
+	struct sock sock[2];   /**< RTP, RTCP                           */
+	uint16_t port;	       /**< our RTP port, 0 if none taken       */
+	struct sa peer[2];     /**< where RTP and RTCP go on this side  */
+	bool latched[2];       /**< peer learnt from a received packet  */
+	uint64_t pkts_in;      /**< datagrams received on this side     */
+	uint64_t pkts_fwd;     /**< ... forwarded to the other side     */
+	uint64_t bytes_fwd;    /**< ... and their bytes                 */
+	uint64_t dropped;      /**< ... dropped: other side has no peer */
+	uint64_t errors;       /**< ... failed to send, or too large    */
+	uint64_t discarded;    /**< ... not transcodable: CN, other PT  */
+	uint64_t srtp_fail;    /**< ... failed SRTP auth or replay      */
+	struct legcfg cfg;     /**< codec and PTs on this side          */
+	struct transcoder *xc; /**< this side's codec -> the other's  */
+	struct srtpx *srx;     /**< unprotects what this side sends   */
+	struct srtpx *stx;     /**< protects what we send this side   */
 };
 
 /** The media of one call, owned by a worker once started (MSG_ADD) */
@@ -164,6 +189,15 @@ struct peermsg {
 	struct sa addr[2]; /**< RTP, RTCP; unset means unknown      */
 };
 
+/** MSG_LEGS payload; arrays indexed by enum media_side */
+struct legsmsg {
+	struct relay *rel;
+	struct legcfg cfg[2];
+	struct transcoder *xc[2]; /**< from side s to the other side   */
+	struct srtpx *srx[2];	  /**< unprotect packets from side s   */
+	struct srtpx *stx[2];	  /**< protect packets to side s       */
+};
+
 /** MSG_TIMEOUT payload */
 struct tomsg {
 	struct le le; /**< in media->inflight, under m->lock   */
@@ -223,7 +257,8 @@ static void relay_log_stats(const struct relay *rel)
 	log_ctx_set(rel->tag);
 	log_info("relay %u/%u closed: A->B %llu of %llu pkts %llu bytes,"
 		 " B->A %llu of %llu pkts %llu bytes, dropped %llu,"
-		 " errors %llu\n",
+		 " errors %llu, not transcodable %llu, SRTP failures"
+		 " %llu\n",
 		 a->port, b->port, (unsigned long long)a->pkts_fwd,
 		 (unsigned long long)a->pkts_in,
 		 (unsigned long long)a->bytes_fwd,
@@ -231,7 +266,9 @@ static void relay_log_stats(const struct relay *rel)
 		 (unsigned long long)b->pkts_in,
 		 (unsigned long long)b->bytes_fwd,
 		 (unsigned long long)(a->dropped + b->dropped),
-		 (unsigned long long)(a->errors + b->errors));
+		 (unsigned long long)(a->errors + b->errors),
+		 (unsigned long long)(a->discarded + b->discarded),
+		 (unsigned long long)(a->srtp_fail + b->srtp_fail));
 	log_ctx_clear();
 }
 
@@ -255,6 +292,10 @@ static void relay_destructor(void *arg)
 		if (leg->port)
 			portpool_put(rel->pool, leg->port);
 		leg->port = 0;
+
+		leg->xc = mem_deref(leg->xc);
+		leg->srx = mem_deref(leg->srx);
+		leg->stx = mem_deref(leg->stx);
 	}
 
 	mem_deref(rel->tag);
@@ -389,12 +430,18 @@ out:
 /* ---- worker thread --------------------------------------------------- */
 
 
+static char side_name(const struct relay *rel, const struct leg *leg)
+{
+	return leg == &rel->leg[MEDIA_SIDE_A] ? 'A' : 'B';
+}
+
+
 /* Symmetric RTP: send back to where the phone really sends from. */
 static void latch(struct relay *rel, struct leg *leg, enum comp c,
 		  const struct sa *src)
 {
 	const bool was_set = sa_isset(&leg->peer[c], SA_ALL);
-	const char side = leg == &rel->leg[MEDIA_SIDE_A] ? 'A' : 'B';
+	const char side = side_name(rel, leg);
 	const char *what = c == COMP_RTP ? "RTP" : "RTCP";
 
 	log_ctx_set(rel->tag);
@@ -437,7 +484,183 @@ static void relay_forward(struct relay *rel, struct leg *in, struct leg *out,
 }
 
 
-/* Payload agnostic: RTP, RTCP and RFC 4733 events go through untouched. */
+/* RFC 5761 4: RTCP multiplexed on the RTP port has PT 192-223 there */
+static bool rtcp_on_rtp(const uint8_t *buf, size_t len)
+{
+	return len >= 8 && (buf[0] >> 6) == 2 && buf[1] >= 192 &&
+	       buf[1] <= 223;
+}
+
+
+static void pt_set(uint8_t *buf, uint8_t pt)
+{
+	buf[1] = (uint8_t)((buf[1] & 0x80) | pt); /* keep the marker */
+}
+
+
+/* RFC 3550 5.1 and 5.3.1: fixed header, CSRCs, extension, padding */
+static int rtp_split(const uint8_t *buf, size_t len, size_t *hdrlen,
+		     size_t *paylen)
+{
+	size_t h, pad = 0;
+
+	if (len < RTP_HDR_LEN || (buf[0] >> 6) != 2)
+		return EBADMSG;
+
+	h = RTP_HDR_LEN + 4 * (size_t)(buf[0] & 0x0f);
+
+	if (buf[0] & 0x10) {
+		if (len < h + 4)
+			return EBADMSG;
+		h += 4 + 4 * (size_t)(buf[h + 2] << 8 | buf[h + 3]);
+	}
+
+	if (len < h)
+		return EBADMSG;
+
+	if (buf[0] & 0x20) {
+		pad = buf[len - 1];
+		if (!pad || pad > len - h)
+			return EBADMSG;
+	}
+
+	*hdrlen = h;
+	*paylen = len - h - pad;
+
+	return 0;
+}
+
+
+/*
+ * Transcode one RTP packet in place: same header (sequence number,
+ * timestamp, SSRC, marker), the other side's PT, a new payload. The four
+ * codecs share the 8000 Hz RTP clock, so timestamps carry over as they
+ * are. Returns false if the packet is to be dropped.
+ */
+static bool rtp_transcode(struct leg *in, const struct leg *out, uint8_t *buf,
+			  size_t *len)
+{
+	uint8_t pl[CODEC_PAYLOAD_MAX];
+	size_t hdrlen, paylen, n = 0;
+	uint8_t pt;
+
+	if (rtp_split(buf, *len, &hdrlen, &paylen))
+		return false;
+
+	pt = buf[1] & 0x7f;
+
+	/* RFC 4733 events travel as they are, under the other side's PT */
+	if (in->cfg.dtmf_pt && pt == in->cfg.dtmf_pt) {
+		if (!out->cfg.dtmf_pt)
+			return false;
+
+		pt_set(buf, out->cfg.dtmf_pt);
+		return true;
+	}
+
+	/* comfort noise (PT 13) and anything unexpected */
+	if (pt != in->cfg.pt)
+		return false;
+
+	if (transcoder_run(in->xc, pl, &n, buf + hdrlen, paylen))
+		return false;
+
+	if (hdrlen + n > BUFSZ)
+		return false;
+
+	memcpy(buf + hdrlen, pl, n);
+	buf[0] &= (uint8_t)~0x20; /* the padding is gone */
+	pt_set(buf, out->cfg.pt);
+	*len = hdrlen + n;
+
+	return true;
+}
+
+
+/* Same codec or no codec on the two sides: at most a new PT */
+static void rtp_remap(const struct leg *in, const struct leg *out,
+		      uint8_t *buf, size_t len)
+{
+	uint8_t pt;
+
+	if (len < RTP_HDR_LEN)
+		return;
+
+	pt = buf[1] & 0x7f;
+
+	if (in->cfg.dtmf_pt && pt == in->cfg.dtmf_pt && out->cfg.dtmf_pt)
+		pt_set(buf, out->cfg.dtmf_pt);
+	else if (in->cfg.codec != MEDIA_CODEC_NONE &&
+		 in->cfg.codec == out->cfg.codec && pt == in->cfg.pt)
+		pt_set(buf, out->cfg.pt);
+}
+
+
+static void srtp_failed(struct relay *rel, struct leg *in, int err)
+{
+	if (!in->srtp_fail++) {
+		log_ctx_set(rel->tag);
+		log_warn("side %c: SRTP packet dropped (%s); further ones"
+			 " are only counted\n",
+			 side_name(rel, in),
+			 err == EAUTH	   ? "authentication failed"
+			 : err == EALREADY ? "replayed"
+					   : "malformed");
+		log_ctx_clear();
+	}
+}
+
+
+/*
+ * One datagram from side `in`, to go out on side `out`. buf has
+ * SRTPX_TRAILER_MAX bytes of room past BUFSZ for the SRTP trailer.
+ */
+static void relay_packet(struct relay *rel, struct leg *in, struct leg *out,
+			 enum comp c, uint8_t *buf, size_t len,
+			 const struct sa *src)
+{
+	const bool rtcp = c == COMP_RTCP || rtcp_on_rtp(buf, len);
+	int err;
+
+	if (in->srx) {
+		err = srtpx_unprotect(in->srx, rtcp, buf, &len);
+		if (err) {
+			srtp_failed(rel, in, err);
+			return;
+		}
+	}
+
+	/* With SRTP, only an authentic packet may move the peer */
+	if (!in->latched[c])
+		latch(rel, in, c, src);
+
+	if (!rtcp && in->xc) {
+		if (!rtp_transcode(in, out, buf, &len)) {
+			++in->discarded;
+			return;
+		}
+	}
+	else if (!rtcp) {
+		rtp_remap(in, out, buf, len);
+	}
+
+	if (out->stx) {
+		err = srtpx_protect(out->stx, rtcp, buf, &len,
+				    BUFSZ + SRTPX_TRAILER_MAX);
+		if (err) {
+			++in->errors;
+			return;
+		}
+	}
+
+	relay_forward(rel, in, out, c, buf, len);
+}
+
+
+/*
+ * RTP, RTCP and RFC 4733 events go through untouched unless the legs ask
+ * for transcoding, a PT change or SRTP (mcall_set_legs()).
+ */
 static void sock_h(int flags, void *arg)
 {
 	struct sock *sk = arg;
@@ -445,7 +668,7 @@ static void sock_h(int flags, void *arg)
 	struct leg *in = &rel->leg[sk->side];
 	struct leg *out = &rel->leg[!sk->side];
 	const enum comp c = (enum comp)sk->comp;
-	uint8_t buf[BUFSZ];
+	uint8_t buf[BUFSZ + SRTPX_TRAILER_MAX];
 
 	/* FD_EXCEPT too: reading is what clears a pending socket error */
 	(void)flags;
@@ -457,7 +680,7 @@ static void sock_h(int flags, void *arg)
 		sa_init(&src, AF_UNSPEC);
 		src.len = sizeof(src.u);
 
-		n = recvfrom(sk->fd, buf, sizeof(buf), MSG_TRUNC, &src.u.sa,
+		n = recvfrom(sk->fd, buf, BUFSZ, MSG_TRUNC, &src.u.sa,
 			     &src.len);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -469,15 +692,14 @@ static void sock_h(int flags, void *arg)
 		rel->active = true;
 		++in->pkts_in;
 
-		if (!in->latched[c])
-			latch(rel, in, c, &src);
-
-		if ((size_t)n > sizeof(buf)) {
+		if ((size_t)n > BUFSZ) {
+			if (!in->latched[c] && !in->srx)
+				latch(rel, in, c, &src);
 			++in->errors;
 			continue;
 		}
 
-		relay_forward(rel, in, out, c, buf, (size_t)n);
+		relay_packet(rel, in, out, c, buf, (size_t)n, &src);
 	}
 }
 
@@ -538,6 +760,70 @@ static void peer_apply(struct peermsg *pm)
 }
 
 
+static void legsmsg_destructor(void *arg)
+{
+	struct legsmsg *lm = arg;
+
+	for (int s = 0; s < 2; s++) {
+		mem_deref(lm->xc[s]);
+		mem_deref(lm->srx[s]);
+		mem_deref(lm->stx[s]);
+	}
+}
+
+
+/*
+ * Take the message's codec state and SRTP sessions, except where the
+ * running ones are equivalent: a re-INVITE that keeps the keys must keep
+ * the SRTP rollover counter and replay window (RFC 3711 3.3.1), and the
+ * codecs their history. What is not taken dies with the message.
+ */
+static void legs_apply(struct legsmsg *lm)
+{
+	struct relay *rel = lm->rel;
+
+	for (int s = 0; s < 2; s++) {
+		struct leg *leg = &rel->leg[s];
+		struct srtpx *old;
+
+		leg->cfg = lm->cfg[s];
+
+		if (!transcoder_match(leg->xc, lm->cfg[s].codec,
+				      lm->cfg[!s].codec)) {
+			struct transcoder *oxc = leg->xc;
+
+			leg->xc = lm->xc[s];
+			lm->xc[s] = oxc;
+		}
+
+		if (!srtpx_same(leg->srx, lm->srx[s])) {
+			old = leg->srx;
+			leg->srx = lm->srx[s];
+			lm->srx[s] = old;
+		}
+
+		if (!srtpx_same(leg->stx, lm->stx[s])) {
+			old = leg->stx;
+			leg->stx = lm->stx[s];
+			lm->stx[s] = old;
+		}
+	}
+
+	log_ctx_set(rel->tag);
+	log_info("media A %s/%u%s, B %s/%u%s%s\n",
+		 media_codec_name(lm->cfg[MEDIA_SIDE_A].codec),
+		 lm->cfg[MEDIA_SIDE_A].pt,
+		 rel->leg[MEDIA_SIDE_A].srx ? " SRTP" : "",
+		 media_codec_name(lm->cfg[MEDIA_SIDE_B].codec),
+		 lm->cfg[MEDIA_SIDE_B].pt,
+		 rel->leg[MEDIA_SIDE_B].srx ? " SRTP" : "",
+		 rel->leg[MEDIA_SIDE_A].xc ? ", transcoding" : "");
+	log_ctx_clear();
+
+	mem_deref(lm);
+}
+
+
 static void worker_mq_h(int id, void *data, void *arg)
 {
 	struct worker *w = arg;
@@ -550,6 +836,10 @@ static void worker_mq_h(int id, void *data, void *arg)
 
 	case MSG_PEER:
 		peer_apply(data);
+		break;
+
+	case MSG_LEGS:
+		legs_apply(data);
 		break;
 
 	case MSG_DEL:
@@ -1182,6 +1472,114 @@ int mcall_set_peer(struct mcall *mc, enum media_side side,
 	err = worker_push(mc->w, MSG_PEER, pm);
 	if (err)
 		mem_deref(pm);
+
+	return err;
+}
+
+
+static bool leg_valid(const struct media_leg *l)
+{
+	if (l->codec != MEDIA_CODEC_NONE &&
+	    !media_codec_transcodable(l->codec, l->codec))
+		return false;
+
+	if (l->pt > PT_MAX || l->dtmf_pt > PT_MAX)
+		return false;
+
+	return !l->srtp || l->suite == MEDIA_SRTP_AES_CM_128_HMAC_SHA1_80 ||
+	       l->suite == MEDIA_SRTP_AES_CM_128_HMAC_SHA1_32;
+}
+
+
+static int legsmsg_fill(struct legsmsg *lm, const struct media_leg *legv[2])
+{
+	const bool xcode = legv[0]->codec != MEDIA_CODEC_NONE &&
+			   legv[1]->codec != MEDIA_CODEC_NONE &&
+			   legv[0]->codec != legv[1]->codec;
+	int err;
+
+	for (int s = 0; s < 2; s++) {
+		const struct media_leg *l = legv[s];
+
+		lm->cfg[s].codec = l->codec;
+		lm->cfg[s].pt = l->pt;
+		lm->cfg[s].dtmf_pt = l->dtmf_pt;
+
+		if (xcode) {
+			err = transcoder_alloc(&lm->xc[s], l->codec,
+					       legv[!s]->codec);
+			if (err)
+				return err;
+		}
+
+		if (!l->srtp)
+			continue;
+
+		err = srtpx_alloc(&lm->srx[s], l->suite, l->key_rx, true);
+		if (err)
+			return err;
+
+		err = srtpx_alloc(&lm->stx[s], l->suite, l->key_tx, false);
+		if (err)
+			return err;
+	}
+
+	return 0;
+}
+
+
+/**
+ * Set how each side is spoken to: codec and payload types, SRTP keys
+ *
+ * May be called again on renegotiation; a T.38 switch is both codecs
+ * MEDIA_CODEC_NONE and no SRTP. The codec state and SRTP sessions are
+ * built here, on the SIP thread, and handed to the relay's worker with a
+ * message, so the next packets use them. A side whose suite and keys did
+ * not change keeps its running SRTP session.
+ *
+ * @param mc Call media
+ * @param a  Side A (the caller's leg)
+ * @param b  Side B (the callee's leg)
+ *
+ * @return 0 if success, EINVAL for a bad argument, ENOTSUP for a codec
+ *         pair that cannot be transcoded, ENODEV if the media relay is
+ *         gone, otherwise errorcode
+ */
+int mcall_set_legs(struct mcall *mc, const struct media_leg *a,
+		   const struct media_leg *b)
+{
+	const struct media_leg *legv[2] = { a, b };
+	struct legsmsg *lm;
+	int err;
+
+	if (!mc || !a || !b || !leg_valid(a) || !leg_valid(b))
+		return EINVAL;
+
+	if (a->codec != MEDIA_CODEC_NONE && b->codec != MEDIA_CODEC_NONE &&
+	    !media_codec_transcodable(a->codec, b->codec))
+		return ENOTSUP;
+
+	if (!mc->rel)
+		return ENODEV;
+
+	lm = mem_zalloc(sizeof(*lm), legsmsg_destructor);
+	if (!lm)
+		return ENOMEM;
+
+	lm->rel = mc->rel;
+
+	err = legsmsg_fill(lm, legv);
+	if (err)
+		goto out;
+
+	err = worker_push(mc->w, MSG_LEGS, lm);
+
+out:
+	if (err) {
+		log_warn("relay %u/%u: media settings not applied: %m\n",
+			 mc->port[MEDIA_SIDE_A], mc->port[MEDIA_SIDE_B], err);
+		mem_deref(lm);
+	}
 
 	return err;
 }
