@@ -75,6 +75,8 @@ struct sipstack;
 
 int sipstack_alloc(struct sipstack **ssp, const struct relais_config *cfg);
 struct sip *sipstack_sip(const struct sipstack *ss);
+struct dnsc;
+struct dnsc *sipstack_dnsc(const struct sipstack *ss);
 int tlscert_ensure(const char *path, const char *cn);
 
 struct sipfilter;
@@ -97,6 +99,7 @@ int registrar_remove_ext(struct registrar *r, const char *ext);
 /* ---- B2BUA (b2bua.c) ----------------------------------------------- */
 
 struct b2bua;
+struct trunks;
 
 /** What relaisctl calls --active shows of a call */
 struct b2bua_call_info {
@@ -116,6 +119,7 @@ int b2bua_alloc(struct b2bua **bp, struct sipstack *ss, struct sipauth *auth,
 		struct registrar *reg, struct store *st, struct media *media,
 		const struct relais_config *cfg);
 int b2bua_foreach(struct b2bua *b, b2bua_call_h *h, void *arg);
+void b2bua_set_trunks(struct b2bua *b, struct trunks *ts);
 uint32_t b2bua_count(const struct b2bua *b);
 void b2bua_media_timeout(struct b2bua *b, const char *callid);
 void b2bua_shutdown(struct b2bua *b);
@@ -164,6 +168,11 @@ int trunks_alloc(struct trunks **tsp, struct sipstack *ss, struct store *st,
 /** Re-read the store after the API changed trunks: new ones start,
     removed ones unregister, changed ones restart. */
 int trunks_reload(struct trunks *ts);
+
+/** At shutdown, while the loop still runs: stop probes and un-REGISTER
+    every trunk (libre's sipreg sends REGISTER with expires 0). The trunks
+    stay valid for calls still ending; free them with mem_deref() later. */
+void trunks_shutdown(struct trunks *ts);
 
 int trunks_foreach(struct trunks *ts, trunk_info_h *h, void *arg);
 struct trunk *trunks_find(struct trunks *ts, const char *name);
