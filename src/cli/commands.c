@@ -15,74 +15,22 @@ enum {
 };
 
 
-static const char *jstr(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : "";
-}
-
-
-static long long jint(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
-
-static void json_print(const json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2));
-
-	if (text) {
-		puts(text);
-		free(text);
-	}
-}
-
-
-static void time_fmt(char *buf, size_t sz, long long unix_s)
-{
-	const time_t t = (time_t)unix_s;
-	struct tm tm;
-
-	if (unix_s <= 0 || !localtime_r(&t, &tm) ||
-	    !strftime(buf, sz, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(buf, sz, "-");
-}
-
-
-static void duration_fmt(char *buf, size_t sz, long long s)
-{
-	if (s < 0)
-		s = 0;
-
-	snprintf(buf, sz, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60,
-		 s % 60);
-}
-
-
-static void int_fmt(char *buf, size_t sz, long long v)
-{
-	snprintf(buf, sz, "%lld", v);
-}
-
-
 /* --password, --generate-password or asked for: into pw */
 static int password_get(const struct ctl_args *a, char *pw, size_t sz)
 {
-	if (a->password && a->generate)
+	if (a->opt[OPT_PASSWORD] && a->opt[OPT_GENERATE])
 		return ctl_usage_error("give --password or "
 				       "--generate-password, not both");
 
-	if (a->password) {
-		if (strlen(a->password) >= sz)
+	if (a->opt[OPT_PASSWORD]) {
+		if (strlen(a->opt[OPT_PASSWORD]) >= sz)
 			return ctl_usage_error("the password is too long");
-		snprintf(pw, sz, "%s", a->password);
+		snprintf(pw, sz, "%s", a->opt[OPT_PASSWORD]);
 		return CTL_OK;
 	}
 
-	if (a->generate) {
-		if (secret_generate(pw, sz, a->number)) {
+	if (a->opt[OPT_GENERATE]) {
+		if (secret_generate(pw, sz, a->pos[0])) {
 			fprintf(stderr, "relaisctl: cannot generate a "
 					"password from /dev/urandom\n");
 			return CTL_REFUSED;
@@ -111,15 +59,15 @@ int cmd_ext_add(const struct ctl *ctl, const struct ctl_args *a)
 	json_t *body, *out = NULL;
 	int ret;
 
-	if (!a->name)
+	if (!a->opt[OPT_NAME])
 		return ctl_usage_error("extension add needs --name NAME");
 
 	ret = password_get(a, pw, sizeof(pw));
 	if (ret)
 		return ret;
 
-	body = json_pack("{s:s,s:s,s:s}", "number", a->number, "name", a->name,
-			 "password", pw);
+	body = json_pack("{s:s,s:s,s:s}", "number", a->pos[0], "name",
+			 a->opt[OPT_NAME], "password", pw);
 	if (!body) {
 		memset(pw, 0, sizeof(pw));
 		return ctl_usage_error("the name must be UTF-8 text");
@@ -131,13 +79,13 @@ int cmd_ext_add(const struct ctl *ctl, const struct ctl_args *a)
 		goto out;
 
 	if (ctl->json) {
-		if (a->generate && out)
+		if (a->opt[OPT_GENERATE] && out)
 			json_object_set_new(out, "password", json_string(pw));
-		json_print(out);
+		reply_print(out);
 	}
 	else {
-		printf("extension %s created\n", a->number);
-		if (a->generate)
+		printf("extension %s created\n", a->pos[0]);
+		if (a->opt[OPT_GENERATE])
 			printf("password: %s\n(shown only this once)\n", pw);
 	}
 
@@ -167,7 +115,7 @@ int cmd_ext_passwd(const struct ctl *ctl, const struct ctl_args *a)
 		return ret;
 
 	snprintf(path, sizeof(path), "/api/v1/extensions/%s/password",
-		 a->number);
+		 a->pos[0]);
 	body = json_pack("{s:s}", "password", pw);
 	ret = client_request(ctl, "PUT", path, body, &out);
 	json_decref(body);
@@ -176,20 +124,20 @@ int cmd_ext_passwd(const struct ctl *ctl, const struct ctl_args *a)
 		goto out;
 
 	if (ctl->json) {
-		json_t *j = json_pack("{s:s}", "number", a->number);
+		json_t *j = json_pack("{s:s}", "number", a->pos[0]);
 
-		if (j && a->generate)
+		if (j && a->opt[OPT_GENERATE])
 			json_object_set_new(j, "password", json_string(pw));
-		json_print(j);
+		reply_print(j);
 		json_decref(j);
 	}
-	else if (a->generate) {
+	else if (a->opt[OPT_GENERATE]) {
 		printf("extension %s: new password: %s\n(shown only this "
 		       "once)\n",
-		       a->number, pw);
+		       a->pos[0], pw);
 	}
 	else {
-		printf("extension %s: password changed\n", a->number);
+		printf("extension %s: password changed\n", a->pos[0]);
 	}
 
 out:
@@ -219,7 +167,7 @@ int cmd_ext_list(const struct ctl *ctl, const struct ctl_args *a)
 		return ret;
 
 	if (ctl->json) {
-		json_print(out);
+		reply_print(out);
 		goto out;
 	}
 
@@ -236,9 +184,10 @@ int cmd_ext_list(const struct ctl *ctl, const struct ctl_args *a)
 	{
 		char created[32], n[24];
 
-		time_fmt(created, sizeof(created), jint(e, "created"));
-		int_fmt(n, sizeof(n), jint(e, "contacts"));
-		(void)table_row(t, jstr(e, "number"), jstr(e, "name"),
+		time_fmt(created, sizeof(created), reply_int(e, "created"));
+		snprintf(n, sizeof(n), "%lld", reply_int(e, "contacts"));
+		(void)table_row(t, reply_str(e, "number"),
+				reply_str(e, "name"),
 				json_is_true(json_object_get(e, "registered"))
 				    ? "yes"
 				    : "no",
@@ -267,10 +216,12 @@ static struct table *contacts_table(const json_t *arr)
 	{
 		char exp[24];
 
-		snprintf(exp, sizeof(exp), "%llds", jint(c, "expires_in"));
-		(void)table_row(t, jstr(c, "ext"), jstr(c, "uri"),
-				jstr(c, "received"), jstr(c, "transport"), exp,
-				jstr(c, "user_agent"));
+		snprintf(exp, sizeof(exp), "%llds",
+			 reply_int(c, "expires_in"));
+		(void)table_row(t, reply_str(c, "ext"), reply_str(c, "uri"),
+				reply_str(c, "received"),
+				reply_str(c, "transport"), exp,
+				reply_str(c, "user_agent"));
 	}
 
 	return t;
@@ -293,25 +244,26 @@ int cmd_ext_show(const struct ctl *ctl, const struct ctl_args *a)
 	json_t *out;
 	int ret;
 
-	snprintf(path, sizeof(path), "/api/v1/extensions/%s", a->number);
+	snprintf(path, sizeof(path), "/api/v1/extensions/%s", a->pos[0]);
 	ret = client_request(ctl, "GET", path, NULL, &out);
 	if (ret)
 		return ret;
 
 	if (ctl->json) {
-		json_print(out);
+		reply_print(out);
 		json_decref(out);
 		return CTL_OK;
 	}
 
-	time_fmt(created, sizeof(created), jint(out, "created"));
+	time_fmt(created, sizeof(created), reply_int(out, "created"));
 	printf("number:      %s\n"
 	       "name:        %s\n"
 	       "created:     %s\n"
 	       "registered:  %s (%lld contact%s)\n",
-	       jstr(out, "number"), jstr(out, "name"), created,
+	       reply_str(out, "number"), reply_str(out, "name"), created,
 	       json_is_true(json_object_get(out, "registered")) ? "yes" : "no",
-	       jint(out, "contacts"), jint(out, "contacts") == 1 ? "" : "s");
+	       reply_int(out, "contacts"),
+	       reply_int(out, "contacts") == 1 ? "" : "s");
 
 	bindings = json_object_get(out, "bindings");
 	if (json_array_size(bindings)) {
@@ -340,7 +292,7 @@ int cmd_ext_remove(const struct ctl *ctl, const struct ctl_args *a)
 	json_t *out;
 	int ret;
 
-	snprintf(path, sizeof(path), "/api/v1/extensions/%s", a->number);
+	snprintf(path, sizeof(path), "/api/v1/extensions/%s", a->pos[0]);
 	ret = client_request(ctl, "DELETE", path, NULL, &out);
 	json_decref(out);
 	if (ret)
@@ -348,13 +300,13 @@ int cmd_ext_remove(const struct ctl *ctl, const struct ctl_args *a)
 
 	if (ctl->json) {
 		json_t *j =
-		    json_pack("{s:s,s:b}", "number", a->number, "removed", 1);
+		    json_pack("{s:s,s:b}", "number", a->pos[0], "removed", 1);
 
-		json_print(j);
+		reply_print(j);
 		json_decref(j);
 	}
 	else {
-		printf("extension %s removed\n", a->number);
+		printf("extension %s removed\n", a->pos[0]);
 	}
 
 	return CTL_OK;
@@ -378,16 +330,16 @@ int cmd_registrations(const struct ctl *ctl, const struct ctl_args *a)
 	json_t *out;
 	int ret;
 
-	if (a->ext)
+	if (a->opt[OPT_EXT])
 		snprintf(path, sizeof(path), "/api/v1/registrations?ext=%s",
-			 a->ext);
+			 a->opt[OPT_EXT]);
 
 	ret = client_request(ctl, "GET", path, NULL, &out);
 	if (ret)
 		return ret;
 
 	if (ctl->json) {
-		json_print(out);
+		reply_print(out);
 	}
 	else if (!json_array_size(out)) {
 		printf("no registrations\n");
@@ -418,7 +370,7 @@ int cmd_calls(const struct ctl *ctl, const struct ctl_args *a)
 	size_t i;
 	int ret;
 
-	if (!a->active)
+	if (!a->opt[OPT_ACTIVE])
 		return ctl_usage_error("calls needs --active (ended calls "
 				       "are in `relaisctl cdr`)");
 
@@ -427,7 +379,7 @@ int cmd_calls(const struct ctl *ctl, const struct ctl_args *a)
 		return ret;
 
 	if (ctl->json) {
-		json_print(out);
+		reply_print(out);
 		goto out;
 	}
 
@@ -444,12 +396,12 @@ int cmd_calls(const struct ctl *ctl, const struct ctl_args *a)
 	{
 		char dur[32], ports[32];
 
-		duration_fmt(dur, sizeof(dur), jint(c, "duration"));
-		snprintf(ports, sizeof(ports), "%lld/%lld", jint(c, "port_a"),
-			 jint(c, "port_b"));
-		(void)table_row(t, jstr(c, "caller"), jstr(c, "callee"),
-				jstr(c, "state"), dur, ports,
-				jstr(c, "callid"));
+		duration_fmt(dur, sizeof(dur), reply_int(c, "duration"));
+		snprintf(ports, sizeof(ports), "%lld/%lld",
+			 reply_int(c, "port_a"), reply_int(c, "port_b"));
+		(void)table_row(t, reply_str(c, "caller"),
+				reply_str(c, "callee"), reply_str(c, "state"),
+				dur, ports, reply_str(c, "callid"));
 	}
 	table_print(t);
 
@@ -476,15 +428,16 @@ int cmd_cdr(const struct ctl *ctl, const struct ctl_args *a)
 	size_t i;
 	int ret;
 
-	if (a->limit)
-		snprintf(path, sizeof(path), "/api/v1/cdr?limit=%s", a->limit);
+	if (a->opt[OPT_LIMIT])
+		snprintf(path, sizeof(path), "/api/v1/cdr?limit=%s",
+			 a->opt[OPT_LIMIT]);
 
 	ret = client_request(ctl, "GET", path, NULL, &out);
 	if (ret)
 		return ret;
 
 	if (ctl->json) {
-		json_print(out);
+		reply_print(out);
 		goto out;
 	}
 
@@ -501,10 +454,13 @@ int cmd_cdr(const struct ctl *ctl, const struct ctl_args *a)
 	{
 		char start[32], dur[32];
 
-		time_fmt(start, sizeof(start), jint(c, "start_ms") / 1000);
-		duration_fmt(dur, sizeof(dur), jint(c, "duration"));
-		(void)table_row(t, start, jstr(c, "caller"), jstr(c, "callee"),
-				jstr(c, "disposition"), dur, jstr(c, "cause"));
+		time_fmt(start, sizeof(start),
+			 reply_int(c, "start_ms") / 1000);
+		duration_fmt(dur, sizeof(dur), reply_int(c, "duration"));
+		(void)table_row(t, start, reply_str(c, "caller"),
+				reply_str(c, "callee"),
+				reply_str(c, "disposition"), dur,
+				reply_str(c, "cause"));
 	}
 	table_print(t);
 
@@ -535,15 +491,15 @@ int cmd_status(const struct ctl *ctl, const struct ctl_args *a)
 		return ret;
 
 	if (ctl->json) {
-		json_print(out);
+		reply_print(out);
 	}
 	else {
-		duration_fmt(up, sizeof(up), jint(out, "uptime"));
+		duration_fmt(up, sizeof(up), reply_int(out, "uptime"));
 		printf("relaisd %s, up %s\n"
 		       "active calls:   %lld\n"
 		       "registrations:  %lld\n",
-		       jstr(out, "version"), up, jint(out, "calls"),
-		       jint(out, "registrations"));
+		       reply_str(out, "version"), up, reply_int(out, "calls"),
+		       reply_int(out, "registrations"));
 	}
 
 	json_decref(out);

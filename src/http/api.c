@@ -11,10 +11,16 @@
  * Every handler returns an errno and, on failure, a reason; reply_errno()
  * is the one place an errno becomes an HTTP status. No answer and no log
  * line carries a password or a digest hash.
+ *
+ * This file holds the server, the helpers every handler uses
+ * (http_int.h), and the extension, call and record endpoints; apicfg.c
+ * has trunks, routing rules and office hours, apicert.c the certificate.
  */
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +40,13 @@
 #include <re_sa.h>
 #include <re_tmr.h>
 #include <re_main.h>
+#include <re_mqueue.h>
 #include "core/core.h"
 #include "store/store.h"
 #include "sip/sip.h"
 #include "pbx/pbx.h"
 #include "http/http.h"
+#include "http/http_int.h"
 
 #define DEBUG_MODULE "api"
 
@@ -49,43 +57,7 @@ enum {
 	TIMER_MAX_MS = 1000,
 	CONN_LIMIT = 64,
 	CONN_TIMEOUT_S = 30,
-	ITEM_MAX = 64,
-	WHY_MAX = 256,
 };
-
-struct api {
-	struct api_ctx ctx;
-	struct MHD_Daemon *mhd;
-	int lfd; /* ours until MHD_start_daemon() takes it */
-	int epfd;
-	char *path;
-	struct tmr tmr;
-	uint64_t started;
-};
-
-/* one request's state across the access handler's calls */
-struct req {
-	struct mbuf *body;
-	bool toobig;
-	bool answered; /* before the body came */
-};
-
-/* one request being answered: what a handler reads and fills in */
-struct exch {
-	struct api *api;
-	struct MHD_Connection *conn;
-	const struct req *rq;
-	char item[ITEM_MAX]; /* the {n} of the path */
-	unsigned status;     /* on success */
-	json_t *json;	     /* body on success, may be NULL */
-	char location[ITEM_MAX + 32];
-	char why[WHY_MAX]; /* reason on failure */
-};
-
-typedef int(route_h)(struct exch *x);
-
-
-static void api_run(struct api *api);
 
 
 static void destructor(void *arg)
@@ -93,6 +65,11 @@ static void destructor(void *arg)
 	struct api *api = arg;
 
 	tmr_cancel(&api->tmr);
+
+	/* MHD may not stop with a suspended connection */
+	apicert_wait(api);
+	mem_deref(api->mq);
+
 	if (api->epfd >= 0)
 		fd_close(api->epfd);
 	/* MHD closes the listen socket it was given */
@@ -106,7 +83,16 @@ static void destructor(void *arg)
 }
 
 
-static int why_set(struct exch *x, int err, const char *fmt, ...)
+/**
+ * Set the reason of a refusal, shown to the client as "error"
+ *
+ * @param x   The request being answered
+ * @param err The errno to return
+ * @param fmt Reason (re_printf format); never a secret
+ *
+ * @return err
+ */
+int api_why(struct exch *x, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -130,8 +116,12 @@ static unsigned reply_errno(struct exch *x, int err)
 		{ ENOENT, 404, "not found" },
 		{ ENOTSUP, 405, "method not allowed here" },
 		{ EEXIST, 409, "already exists" },
+		{ EBUSY, 409, "in use" },
 		{ EMSGSIZE, 413, "request body larger than 64 KiB" },
+		{ EFBIG, 413, "too large" },
 		{ EINVAL, 422, "invalid value" },
+		{ EKEYREJECTED, 422, "the key does not match" },
+		{ EKEYEXPIRED, 422, "expired or not yet valid" },
 		{ ENODEV, 503, "not available" },
 	};
 
@@ -182,13 +172,32 @@ static json_t *jtext(const char *s)
 }
 
 
-static int set_text(json_t *o, const char *key, const char *val)
+/**
+ * Set a text member; text that is not UTF-8 (from the network) has its
+ * non-ASCII bytes shown as '?'
+ *
+ * @param o   JSON object
+ * @param key Member name
+ * @param val Text (NULL gives null)
+ *
+ * @return 0 if success, otherwise ENOMEM
+ */
+int api_set_text(json_t *o, const char *key, const char *val)
 {
 	return json_object_set_new(o, key, jtext(val)) ? ENOMEM : 0;
 }
 
 
-static int set_int(json_t *o, const char *key, int64_t val)
+/**
+ * Set an integer member
+ *
+ * @param o   JSON object
+ * @param key Member name
+ * @param val Value
+ *
+ * @return 0 if success, otherwise ENOMEM
+ */
+int api_set_int(json_t *o, const char *key, int64_t val)
 {
 	return json_object_set_new(o, key, json_integer((json_int_t)val))
 		   ? ENOMEM
@@ -196,7 +205,15 @@ static int set_int(json_t *o, const char *key, int64_t val)
 }
 
 
-static int append(json_t *arr, json_t *o)
+/**
+ * Append a new value to an array, taking its reference
+ *
+ * @param arr JSON array
+ * @param o   Value; NULL (a failed allocation) gives ENOMEM
+ *
+ * @return 0 if success, otherwise ENOMEM
+ */
+int api_append(json_t *arr, json_t *o)
 {
 	if (!o)
 		return ENOMEM;
@@ -226,9 +243,18 @@ static int keys_why(struct exch *x, const char *const *allowed, size_t n)
 }
 
 
-/* the request body as a JSON object, holding only the keys allowed */
-static int body_object(struct exch *x, const char *const *allowed, size_t n,
-		       json_t **jp)
+/**
+ * The request body as a JSON object holding only the keys allowed; an
+ * unknown key is refused, naming the allowed ones
+ *
+ * @param x       The request
+ * @param allowed Allowed keys
+ * @param n       Number of allowed keys
+ * @param jp      Returned object, for json_decref()
+ *
+ * @return 0 if success, EMSGSIZE, or EBADMSG with x->why
+ */
+int api_body(struct exch *x, const char *const *allowed, size_t n, json_t **jp)
 {
 	const struct mbuf *mb = x->rq->body;
 	json_error_t jerr;
@@ -242,14 +268,14 @@ static int body_object(struct exch *x, const char *const *allowed, size_t n,
 		       JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
 		/* not jerr.text: it quotes the input, a password maybe */
-		return why_set(x, EBADMSG,
+		return api_why(x, EBADMSG,
 			       "body is not JSON (error at line %d, column "
 			       "%d)",
 			       jerr.line, jerr.column);
 
 	if (!json_is_object(j)) {
 		json_decref(j);
-		return why_set(x, EBADMSG, "body must be a JSON object");
+		return api_why(x, EBADMSG, "body must be a JSON object");
 	}
 
 	json_object_foreach(j, key, v)
@@ -269,9 +295,19 @@ static int body_object(struct exch *x, const char *const *allowed, size_t n,
 }
 
 
-/* a string member; NULL when absent and not required */
-static int str_member(struct exch *x, json_t *j, const char *key,
-		      bool required, const char **val)
+/**
+ * A string member of a request body
+ *
+ * @param x        The request
+ * @param j        Its body
+ * @param key      Member name
+ * @param required Whether its absence is refused
+ * @param val      Returned text (borrowed from j), NULL when absent
+ *
+ * @return 0 if success, otherwise EBADMSG with x->why
+ */
+int api_str(struct exch *x, json_t *j, const char *key, bool required,
+	    const char **val)
 {
 	json_t *v = json_object_get(j, key);
 
@@ -279,9 +315,9 @@ static int str_member(struct exch *x, json_t *j, const char *key,
 	if (!v && !required)
 		return 0;
 	if (!v)
-		return why_set(x, EBADMSG, "\"%s\" is required", key);
+		return api_why(x, EBADMSG, "\"%s\" is required", key);
 	if (!json_is_string(v))
-		return why_set(x, EBADMSG, "\"%s\" must be a string", key);
+		return api_why(x, EBADMSG, "\"%s\" must be a string", key);
 
 	*val = json_string_value(v);
 	return 0;
@@ -292,6 +328,132 @@ static const char *query(const struct exch *x, const char *key)
 {
 	return MHD_lookup_connection_value(x->conn, MHD_GET_ARGUMENT_KIND,
 					   key);
+}
+
+
+/* ---- members of request bodies ------------------------------------- */
+
+/**
+ * A string member copied into a fixed buffer; an absent member leaves
+ * dst alone
+ *
+ * @param x   The request
+ * @param j   Its body
+ * @param key Member name
+ * @param dst Buffer
+ * @param sz  Size of dst: longer text is refused
+ *
+ * @return 0 if success, EBADMSG or EINVAL with x->why
+ */
+int api_text(struct exch *x, json_t *j, const char *key, char *dst, size_t sz)
+{
+	const char *v;
+	int err;
+
+	err = api_str(x, j, key, false, &v);
+	if (err || !v)
+		return err;
+
+	if (strlen(v) >= sz)
+		return api_why(x, EINVAL, "%s: at most %zu characters", key,
+			       sz - 1);
+
+	str_ncpy(dst, v, sz);
+	return 0;
+}
+
+
+/**
+ * An integer member from min to max; an absent member leaves *val alone
+ *
+ * @param x   The request
+ * @param j   Its body
+ * @param key Member name
+ * @param min Smallest value allowed
+ * @param max Largest value allowed
+ * @param val Returned value
+ *
+ * @return 0 if success, otherwise EINVAL with x->why
+ */
+int api_u32(struct exch *x, json_t *j, const char *key, uint32_t min,
+	    uint32_t max, uint32_t *val)
+{
+	json_t *v = json_object_get(j, key);
+	json_int_t n;
+
+	if (!v)
+		return 0;
+
+	n = json_is_integer(v) ? json_integer_value(v) : -1;
+	if (!json_is_integer(v) || n < (json_int_t)min || n > (json_int_t)max)
+		return api_why(x, EINVAL,
+			       "%s: must be an integer from %u to %u", key,
+			       min, max);
+
+	*val = (uint32_t)n;
+	return 0;
+}
+
+
+/**
+ * A boolean member; an absent member leaves *val alone
+ *
+ * @param x   The request
+ * @param j   Its body
+ * @param key Member name
+ * @param val Returned value
+ *
+ * @return 0 if success, otherwise EBADMSG with x->why
+ */
+int api_bool(struct exch *x, json_t *j, const char *key, bool *val)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return api_why(x, EBADMSG, "\"%s\" must be true or false",
+			       key);
+
+	*val = json_is_true(v);
+	return 0;
+}
+
+
+/**
+ * Set a boolean member
+ *
+ * @param o   JSON object
+ * @param key Member name
+ * @param val Value
+ *
+ * @return 0 if success, otherwise ENOMEM
+ */
+int api_set_bool(json_t *o, const char *key, bool val)
+{
+	return json_object_set_new(o, key, json_boolean(val)) ? ENOMEM : 0;
+}
+
+
+/**
+ * The {n} of the path as a record id
+ *
+ * @param x    The request
+ * @param what What the id names, for the refusal ("outbound rule")
+ * @param id   Returned id (1 or more)
+ *
+ * @return 0 if success, otherwise ENOENT with x->why
+ */
+int api_id(struct exch *x, const char *what, int64_t *id)
+{
+	uint64_t v;
+
+	if (num_u64_str(x->item, &v) || !v || v > INT64_MAX)
+		return api_why(x, ENOENT, "%s %s does not exist", what,
+			       x->item);
+
+	*id = (int64_t)v;
+	return 0;
 }
 
 
@@ -316,14 +478,14 @@ static json_t *contact_json(const struct store_contact *c)
 	if (!o)
 		return NULL;
 
-	err |= set_text(o, "ext", c->ext);
-	err |= set_text(o, "uri", c->uri);
-	err |= set_text(o, "received", c->received);
-	err |= set_text(o, "transport", c->transport);
-	err |= set_text(o, "user_agent", c->user_agent);
-	err |= set_int(o, "expires", c->expires);
-	err |=
-	    set_int(o, "expires_in", c->expires > now ? c->expires - now : 0);
+	err |= api_set_text(o, "ext", c->ext);
+	err |= api_set_text(o, "uri", c->uri);
+	err |= api_set_text(o, "received", c->received);
+	err |= api_set_text(o, "transport", c->transport);
+	err |= api_set_text(o, "user_agent", c->user_agent);
+	err |= api_set_int(o, "expires", c->expires);
+	err |= api_set_int(o, "expires_in",
+			   c->expires > now ? c->expires - now : 0);
 	if (err) {
 		json_decref(o);
 		return NULL;
@@ -335,7 +497,7 @@ static json_t *contact_json(const struct store_contact *c)
 
 static int contact_append(const struct store_contact *c, void *arg)
 {
-	return append(arg, contact_json(c));
+	return api_append(arg, contact_json(c));
 }
 
 
@@ -354,11 +516,11 @@ static json_t *ext_json(struct api *api, const struct store_ext *ext,
 		err |= registrar_foreach(api->ctx.reg, ext->number,
 					 contact_count, &n);
 
-	err |= set_text(o, "number", ext->number);
-	err |= set_text(o, "name", ext->name);
-	err |= set_int(o, "created", ext->created);
+	err |= api_set_text(o, "number", ext->number);
+	err |= api_set_text(o, "name", ext->name);
+	err |= api_set_int(o, "created", ext->created);
 	err |= json_object_set_new(o, "registered", json_boolean(n > 0));
-	err |= set_int(o, "contacts", n);
+	err |= api_set_int(o, "contacts", n);
 
 	if (bindings) {
 		arr = json_array();
@@ -387,7 +549,7 @@ static int ext_list_add(const struct store_ext *ext, void *arg)
 {
 	struct list_ctx *lc = arg;
 
-	return append(lc->arr, ext_json(lc->api, ext, false));
+	return api_append(lc->arr, ext_json(lc->api, ext, false));
 }
 
 
@@ -420,17 +582,17 @@ static int ext_add(struct exch *x)
 	json_t *j;
 	int err;
 
-	err = body_object(x, keys, ARRAY_SIZE(keys), &j);
+	err = api_body(x, keys, ARRAY_SIZE(keys), &j);
 	if (err)
 		return err;
 
-	err = str_member(x, j, "number", true, &number);
+	err = api_str(x, j, "number", true, &number);
 	if (err)
 		goto out;
-	err = str_member(x, j, "name", false, &name);
+	err = api_str(x, j, "name", false, &name);
 	if (err)
 		goto out;
-	err = str_member(x, j, "password", true, &password);
+	err = api_str(x, j, "password", true, &password);
 	if (err)
 		goto out;
 
@@ -470,7 +632,7 @@ static int ext_lookup(struct exch *x, struct store_ext *ext)
 
 	err = store_ext_get(x->api->ctx.st, x->item, ext);
 	if (err == ENOENT)
-		return why_set(x, err, "extension %s does not exist", x->item);
+		return api_why(x, err, "extension %s does not exist", x->item);
 
 	return err;
 }
@@ -512,7 +674,7 @@ static int ext_remove(struct exch *x)
 
 	err = store_ext_remove(x->api->ctx.st, x->item);
 	if (err == ENOENT)
-		return why_set(x, err, "extension %s does not exist", x->item);
+		return api_why(x, err, "extension %s does not exist", x->item);
 	if (err)
 		return err;
 
@@ -533,11 +695,11 @@ static int ext_passwd(struct exch *x)
 	if (err)
 		return err;
 
-	err = body_object(x, keys, ARRAY_SIZE(keys), &j);
+	err = api_body(x, keys, ARRAY_SIZE(keys), &j);
 	if (err)
 		return err;
 
-	err = str_member(x, j, "password", true, &password);
+	err = api_str(x, j, "password", true, &password);
 	if (!err)
 		err = ext_set_password(x->api->ctx.st,
 				       x->api->ctx.cfg->sip_realm, x->item,
@@ -559,7 +721,7 @@ static int registrations(struct exch *x)
 	int err;
 
 	if (!x->api->ctx.reg)
-		return why_set(x, ENODEV, "the registrar is not running");
+		return api_why(x, ENODEV, "the registrar is not running");
 
 	if (ext) {
 		err = ext_number_check(ext, x->why, sizeof(x->why));
@@ -592,18 +754,18 @@ static json_t *call_json(const struct b2bua_call_info *ci)
 	if (!o)
 		return NULL;
 
-	err |= set_text(o, "callid", ci->callid);
-	err |= set_text(o, "caller", ci->caller);
-	err |= set_text(o, "callee", ci->callee);
-	err |= set_text(o, "state", ci->state);
-	err |= set_int(o, "start", ci->start_ms / 1000);
-	err |= set_int(o, "answer", ci->answer_ms / 1000);
-	err |= set_int(o, "duration",
-		       ci->answer_ms && now_ms > ci->answer_ms
-			   ? (now_ms - ci->answer_ms) / 1000
-			   : 0);
-	err |= set_int(o, "port_a", ci->port_a);
-	err |= set_int(o, "port_b", ci->port_b);
+	err |= api_set_text(o, "callid", ci->callid);
+	err |= api_set_text(o, "caller", ci->caller);
+	err |= api_set_text(o, "callee", ci->callee);
+	err |= api_set_text(o, "state", ci->state);
+	err |= api_set_int(o, "start", ci->start_ms / 1000);
+	err |= api_set_int(o, "answer", ci->answer_ms / 1000);
+	err |= api_set_int(o, "duration",
+			   ci->answer_ms && now_ms > ci->answer_ms
+			       ? (now_ms - ci->answer_ms) / 1000
+			       : 0);
+	err |= api_set_int(o, "port_a", ci->port_a);
+	err |= api_set_int(o, "port_b", ci->port_b);
 	if (err) {
 		json_decref(o);
 		return NULL;
@@ -615,7 +777,7 @@ static json_t *call_json(const struct b2bua_call_info *ci)
 
 static int call_append(const struct b2bua_call_info *ci, void *arg)
 {
-	return append(arg, call_json(ci));
+	return api_append(arg, call_json(ci));
 }
 
 
@@ -628,12 +790,12 @@ static int calls(struct exch *x)
 
 	/* only calls in progress live in memory; ended ones are records */
 	if (active && num_u32_str(active, 1, 1, &v))
-		return why_set(x, EINVAL,
+		return api_why(x, EINVAL,
 			       "active must be 1; ended calls are in "
 			       "/api/v1/cdr");
 
 	if (!x->api->ctx.b2bua)
-		return why_set(x, ENODEV, "call handling is not running");
+		return api_why(x, ENODEV, "call handling is not running");
 
 	arr = json_array();
 	if (!arr)
@@ -659,16 +821,16 @@ static json_t *cdr_json(const struct store_cdr *c)
 	if (!o)
 		return NULL;
 
-	err |= set_int(o, "id", c->id);
-	err |= set_text(o, "callid", c->callid);
-	err |= set_text(o, "caller", c->caller);
-	err |= set_text(o, "callee", c->callee);
-	err |= set_int(o, "start_ms", c->start_ms);
-	err |= set_int(o, "answer_ms", c->answer_ms);
-	err |= set_int(o, "end_ms", c->end_ms);
-	err |= set_text(o, "disposition", c->disposition);
-	err |= set_text(o, "cause", c->cause);
-	err |= set_int(o, "duration", c->duration_s);
+	err |= api_set_int(o, "id", c->id);
+	err |= api_set_text(o, "callid", c->callid);
+	err |= api_set_text(o, "caller", c->caller);
+	err |= api_set_text(o, "callee", c->callee);
+	err |= api_set_int(o, "start_ms", c->start_ms);
+	err |= api_set_int(o, "answer_ms", c->answer_ms);
+	err |= api_set_int(o, "end_ms", c->end_ms);
+	err |= api_set_text(o, "disposition", c->disposition);
+	err |= api_set_text(o, "cause", c->cause);
+	err |= api_set_int(o, "duration", c->duration_s);
 	if (err) {
 		json_decref(o);
 		return NULL;
@@ -680,7 +842,7 @@ static json_t *cdr_json(const struct store_cdr *c)
 
 static int cdr_append(const struct store_cdr *c, void *arg)
 {
-	return append(arg, cdr_json(c));
+	return api_append(arg, cdr_json(c));
 }
 
 
@@ -692,7 +854,7 @@ static int cdr(struct exch *x)
 	int err;
 
 	if (lim && num_u32_str(lim, 1, CDR_LIMIT_MAX, &limit))
-		return why_set(x, EINVAL,
+		return api_why(x, EINVAL,
 			       "limit must be an integer from 1 to %u",
 			       CDR_LIMIT_MAX);
 
@@ -730,11 +892,11 @@ static int status(struct exch *x)
 	if (!o)
 		return ENOMEM;
 
-	err |= set_text(o, "version", RELAIS_VERSION);
-	err |= set_int(o, "uptime",
-		       (int64_t)((tmr_jiffies() - api->started) / 1000));
-	err |= set_int(o, "calls", b2bua_count(api->ctx.b2bua));
-	err |= set_int(o, "registrations", nreg);
+	err |= api_set_text(o, "version", RELAIS_VERSION);
+	err |= api_set_int(o, "uptime",
+			   (int64_t)((tmr_jiffies() - api->started) / 1000));
+	err |= api_set_int(o, "calls", b2bua_count(api->ctx.b2bua));
+	err |= api_set_int(o, "registrations", nreg);
 	if (err) {
 		json_decref(o);
 		return ENOMEM;
@@ -748,11 +910,7 @@ static int status(struct exch *x)
 
 /* ---- routing -------------------------------------------------------- */
 
-static const struct route {
-	const char *method;
-	const char *path; /* "{n}" stands for one path segment */
-	route_h *h;
-} routes[] = {
+static const struct api_route routes[] = {
 	{ "GET", "/api/v1/extensions", ext_list },
 	{ "POST", "/api/v1/extensions", ext_add },
 	{ "GET", "/api/v1/extensions/{n}", ext_show },
@@ -763,6 +921,8 @@ static const struct route {
 	{ "GET", "/api/v1/cdr", cdr },
 	{ "GET", "/api/v1/status", status },
 };
+
+static const size_t routec = ARRAY_SIZE(routes);
 
 
 /* url matches pattern; the segment standing for {n} goes to item */
@@ -797,22 +957,35 @@ static bool path_match(const char *pattern, const char *url, char *item,
 
 static int dispatch(struct exch *x, const char *method, const char *url)
 {
+	static const struct {
+		const struct api_route *v;
+		const size_t *c;
+	} tables[] = {
+		{ routes, &routec },
+		{ apicfg_routes, &apicfg_routec },
+		{ apicert_routes, &apicert_routec },
+	};
 	bool path_known = false;
 
-	for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
-		if (!path_match(routes[i].path, url, x->item, sizeof(x->item)))
-			continue;
+	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
+		for (size_t i = 0; i < *tables[t].c; i++) {
+			const struct api_route *r = &tables[t].v[i];
 
-		path_known = true;
-		if (!strcmp(routes[i].method, method))
-			return routes[i].h(x);
+			if (!path_match(r->path, url, x->item,
+					sizeof(x->item)))
+				continue;
+
+			path_known = true;
+			if (!strcmp(r->method, method))
+				return r->h(x);
+		}
 	}
 
 	if (path_known)
-		return why_set(x, ENOTSUP, "method %s not allowed here",
+		return api_why(x, ENOTSUP, "method %s not allowed here",
 			       method);
 
-	return why_set(x, ENOENT, "no such API endpoint");
+	return api_why(x, ENOENT, "no such API endpoint");
 }
 
 
@@ -862,7 +1035,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status,
 
 static enum MHD_Result answer(struct api *api, struct MHD_Connection *conn,
 			      const char *method, const char *url,
-			      const struct req *rq)
+			      struct req *rq)
 {
 	char safe_url[128];
 	struct exch x;
@@ -876,7 +1049,12 @@ static enum MHD_Result answer(struct api *api, struct MHD_Connection *conn,
 	x.conn = conn;
 	x.rq = rq;
 
-	err = dispatch(&x, method, url);
+	if (rq->job)
+		err = apicert_result(&x);
+	else
+		err = dispatch(&x, method, url);
+	if (!err && x.later)
+		return MHD_YES;
 	if (!err) {
 		log_debug("%s %s: %u", method, safe_url, x.status);
 		ret = send_json(conn, x.status, x.json, x.location);
@@ -890,7 +1068,7 @@ static enum MHD_Result answer(struct api *api, struct MHD_Connection *conn,
 
 	e = json_object();
 	if (e)
-		(void)set_text(e, "error", x.why);
+		(void)api_set_text(e, "error", x.why);
 	ret = send_json(conn, x.status, e, NULL);
 	json_decref(e);
 
@@ -990,6 +1168,7 @@ static void completed_handler(void *cls, struct MHD_Connection *conn,
 
 	if (rq) {
 		body_free(rq->body);
+		mem_deref(rq->job);
 		mem_deref(rq);
 		*con_cls = NULL;
 	}
@@ -1017,11 +1196,15 @@ static void tmr_handler(void *arg)
 }
 
 
-/* Let MHD do its work, then wake up again when its next timeout is due.
-   The timer also runs when MHD wants none, at most TIMER_MAX_MS apart: a
-   cheap guard against work MHD has queued without its epoll descriptor
-   becoming readable. */
-static void api_run(struct api *api)
+/**
+ * Let MHD do its work, then wake up again when its next timeout is due.
+ * The timer also runs when MHD wants none, at most TIMER_MAX_MS apart: a
+ * cheap guard against work MHD has queued without its epoll descriptor
+ * becoming readable.
+ *
+ * @param api The API
+ */
+void api_run(struct api *api)
 {
 	MHD_UNSIGNED_LONG_LONG to = TIMER_MAX_MS;
 
@@ -1085,8 +1268,8 @@ static int unix_listen(struct api *api, const char *path)
  * @param ap       Pointer to allocated API; mem_deref() stops it and
  *                 removes the socket
  * @param sockpath Socket path (a stale socket there is replaced)
- * @param ctx      What the handlers use (copied); reg and b2bua may be
- *                 NULL, the endpoints needing them then answer 503
+ * @param ctx      What the handlers use (copied); reg, b2bua, trunks
+ *                 and ss may be NULL (see struct api_ctx)
  *
  * @return 0 if success, otherwise errorcode
  */
@@ -1109,6 +1292,10 @@ int api_alloc(struct api **ap, const char *sockpath, const struct api_ctx *ctx)
 	api->started = tmr_jiffies();
 	tmr_init(&api->tmr);
 
+	err = mqueue_alloc(&api->mq, apicert_mq_handler, api);
+	if (err)
+		goto out;
+
 	err = unix_listen(api, sockpath);
 	if (err)
 		goto out;
@@ -1119,9 +1306,11 @@ int api_alloc(struct api **ap, const char *sockpath, const struct api_ctx *ctx)
 		goto out;
 
 	api->mhd =
-	    MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     access_handler, api, MHD_OPTION_EXTERNAL_LOGGER,
-			     mhd_log, api, MHD_OPTION_LISTEN_SOCKET, api->lfd,
+	    MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+				 MHD_ALLOW_SUSPEND_RESUME,
+			     0, NULL, NULL, access_handler, api,
+			     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, api,
+			     MHD_OPTION_LISTEN_SOCKET, api->lfd,
 			     MHD_OPTION_NOTIFY_COMPLETED, completed_handler,
 			     api, MHD_OPTION_CONNECTION_TIMEOUT,
 			     (unsigned)CONN_TIMEOUT_S,

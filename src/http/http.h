@@ -14,12 +14,23 @@ struct relais_config;
 struct store;
 struct registrar;
 struct b2bua;
+struct trunks;
+struct sipstack;
 
+/**
+ * What the API's handlers use. Only cfg and st are required; without reg
+ * or b2bua their endpoints answer 503. Without trunks, trunk state shows
+ * "unknown" and trunk or rule changes reach the store only (the running
+ * trunks reload when trunks is set); without ss a new certificate is
+ * installed but not loaded until relaisd restarts.
+ */
 struct api_ctx {
 	const struct relais_config *cfg;
 	struct store *st;
 	struct registrar *reg;
 	struct b2bua *b2bua;
+	struct trunks *trunks;
+	struct sipstack *ss;
 };
 
 struct api;

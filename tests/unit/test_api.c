@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
@@ -40,6 +41,7 @@
 #include "core/core.h"
 #include "store/store.h"
 #include "sip/sip.h"
+#include "pbx/pbx.h"
 #include "http/http.h"
 #include "testdir.h"
 
@@ -489,6 +491,8 @@ static int setup(void **state)
 
 	f->cfg = config_defaults;
 	snprintf(f->cfg.sip_realm, sizeof(f->cfg.sip_realm), "relais.test");
+	snprintf(f->cfg.tls_cert, sizeof(f->cfg.tls_cert), "%s/tls/cert.pem",
+		 f->dir);
 
 	if (store_open(&f->st, f->db))
 		return -1;
@@ -865,6 +869,565 @@ static void test_cdr_status(void **state)
 }
 
 
+/* ---- trunks, rules, hours, certificates ----------------------------- */
+
+#define TRUNK_PW  "Trunk-Secret-42"
+#define TRUNK_PW2 "Trunk-Secret-43"
+
+/* an element of an array answer by its "name" */
+static json_t *by_name(json_t *arr, const char *name)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e)
+	{
+		if (!strcmp(jstr(e, "name"), name))
+			return e;
+	}
+
+	fail_msg("no \"%s\" in the list", name);
+	return NULL;
+}
+
+
+static bool jbool(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	assert_true(json_is_boolean(v));
+	return json_is_true(v);
+}
+
+
+static void test_trunks(void **state)
+{
+	struct fixture *f = *state;
+	struct xreq s[] = {
+		/* 0 */
+		REQ("POST", "/api/v1/trunks",
+		    "{\"name\":\"orange\",\"profile\":\"orange-btip\","
+		    "\"host\":\"10.1.2.3\",\"auth_user\":\"0233456789\","
+		    "\"password\":\"" TRUNK_PW "\","
+		    "\"main_number\":\"0233456789\",\"max_calls\":8}"),
+		/* 1 */
+		REQ("POST", "/api/v1/trunks",
+		    "{\"name\":\"orange\",\"host\":\"10.1.2.3\","
+		    "\"auth_user\":\"u\",\"password\":\"p\"}"),
+		/* 2 */
+		REQ("POST", "/api/v1/trunks",
+		    "{\"name\":\"bad\",\"host\":\"10.1.2.3\","
+		    "\"transport\":\"sctp\",\"auth_user\":\"u\","
+		    "\"password\":\"" TRUNK_PW "\"}"),
+		/* 3 */
+		REQ("POST", "/api/v1/trunks",
+		    "{\"name\":\"nopw\",\"host\":\"10.1.2.3\","
+		    "\"auth_user\":\"u\"}"),
+		/* 4 */
+		REQ("POST", "/api/v1/trunks",
+		    "{\"name\":\"x\",\"host\":\"10.1.2.3\",\"frob\":1}"),
+		/* 5 */
+		REQ("POST", "/api/v1/trunks",
+		    "{\"name\":\"x\",\"host\":\"10.1.2.3\","
+		    "\"profile\":\"sfr\"}"),
+		/* 6 */
+		REQ("POST", "/api/v1/trunks",
+		    "{\"name\":\"backup\",\"kind\":\"ip\","
+		    "\"host\":\"10.9.9.9\",\"port\":5070,\"srv\":false}"),
+		/* 7 */ GET("/api/v1/trunks"),
+		/* 8 */ GET("/api/v1/trunks/orange"),
+		/* 9 */
+		REQ("PATCH", "/api/v1/trunks/orange",
+		    "{\"max_calls\":4,\"srtp\":\"allowed\"}"),
+		/* 10 */
+		REQ("PATCH", "/api/v1/trunks/orange", "{\"max_calls\":\"4\"}"),
+		/* 11 */
+		REQ("PATCH", "/api/v1/trunks/orange", "{\"name\":\"other\"}"),
+		/* 12 */
+		REQ("PATCH", "/api/v1/trunks/orange", "{\"port\":70000}"),
+		/* 13 */ GET("/api/v1/trunks/nope"),
+		/* 14 */ REQ("PATCH", "/api/v1/trunks/nope", "{}"),
+		/* 15 */ GET("/api/v1/trunks/orange"),
+		/* 16 */ REQ("DELETE", "/api/v1/trunks/backup", NULL),
+		/* 17 */ REQ("DELETE", "/api/v1/trunks/backup", NULL),
+		/* 18 */ GET("/api/v1/trunks"),
+		/* 19 */
+		REQ("PATCH", "/api/v1/trunks/orange",
+		    "{\"password\":\"" TRUNK_PW2 "\",\"srv\":true,"
+		    "\"host\":\"sip.example.com\"}"),
+	};
+	struct store_trunk t;
+	struct capture cap;
+	json_t *j, *e;
+	char *log;
+
+	log_set_level(LOG_LVL_DEBUG);
+	capture_start(&cap, f);
+	run_script(f, s, ARRAY_SIZE(s));
+	log = capture_stop(&cap);
+	log_set_level(LOG_LVL_WARN);
+
+	/* the profile first, then what was given */
+	expect_status(&s[0], 201);
+	j = resp_json(&s[0]);
+	assert_string_equal(jstr(j, "name"), "orange");
+	assert_string_equal(jstr(j, "profile"), "orange-btip");
+	assert_string_equal(jstr(j, "kind"), "register");
+	assert_string_equal(jstr(j, "transport"), "udp");
+	assert_string_equal(jstr(j, "codecs"),
+			    "G722,PCMA,G729,telephone-event");
+	assert_string_equal(jstr(j, "srtp"), "disabled");
+	assert_true(jbool(j, "pai"));
+	assert_int_equal(jint(j, "reg_interval"), 180);
+	assert_int_equal(jint(j, "max_calls"), 8);
+	assert_string_equal(jstr(j, "host"), "10.1.2.3");
+	assert_string_equal(jstr(j, "auth_user"), "0233456789");
+	assert_string_equal(jstr(j, "main_number"), "0233456789");
+	assert_true(jbool(j, "password_set"));
+	assert_null(json_object_get(j, "password"));
+	/* no running trunks in this fixture */
+	assert_string_equal(jstr(j, "state"), "unknown");
+	assert_false(jbool(j, "registered"));
+	json_decref(j);
+
+	expect_error(&s[1], 409, "trunk orange already exists");
+	expect_error(&s[2], 422, "transport: 'sctp' is not one of");
+	expect_error(&s[3], 422, "password: required");
+	expect_error(&s[4], 400, "unknown key");
+	expect_error(&s[5], 422, "profile: 'sfr'");
+
+	expect_status(&s[6], 201);
+	j = resp_json(&s[6]);
+	assert_string_equal(jstr(j, "kind"), "ip");
+	assert_int_equal(jint(j, "port"), 5070);
+	assert_false(jbool(j, "password_set"));
+	json_decref(j);
+
+	expect_status(&s[7], 200);
+	j = resp_json(&s[7]);
+	assert_int_equal(json_array_size(j), 2);
+	e = by_name(j, "orange");
+	assert_true(jbool(e, "password_set"));
+	assert_string_equal(jstr(e, "state"), "unknown");
+	assert_int_equal(jint(e, "calls"), 0);
+	assert_string_equal(jstr(by_name(j, "backup"), "host"), "10.9.9.9");
+	json_decref(j);
+
+	expect_status(&s[8], 200);
+
+	/* a partial update: only what was given changes */
+	expect_status(&s[9], 200);
+	j = resp_json(&s[9]);
+	assert_int_equal(jint(j, "max_calls"), 4);
+	assert_string_equal(jstr(j, "srtp"), "allowed");
+	assert_string_equal(jstr(j, "codecs"),
+			    "G722,PCMA,G729,telephone-event");
+	assert_true(jbool(j, "password_set"));
+	json_decref(j);
+
+	expect_error(&s[10], 422, "max_calls: must be an integer");
+	expect_error(&s[11], 400, "unknown key");
+	expect_error(&s[12], 422, "port: must be an integer from 0 to 65535");
+	expect_error(&s[13], 404, "trunk nope does not exist");
+	expect_error(&s[14], 404, "trunk nope does not exist");
+
+	expect_status(&s[15], 200);
+	j = resp_json(&s[15]);
+	assert_int_equal(jint(j, "max_calls"), 4);
+	json_decref(j);
+
+	expect_status(&s[16], 204);
+	expect_error(&s[17], 404, "trunk backup does not exist");
+	expect_status(&s[18], 200);
+	j = resp_json(&s[18]);
+	assert_int_equal(json_array_size(j), 1);
+	json_decref(j);
+
+	expect_status(&s[19], 200);
+	j = resp_json(&s[19]);
+	assert_true(jbool(j, "srv"));
+	assert_int_equal(jint(j, "max_calls"), 4);
+	json_decref(j);
+
+	/* the store has the password; no answer, no log line shows it */
+	assert_int_equal(store_trunk_get(f->st, "orange", &t), 0);
+	assert_string_equal(t.password, TRUNK_PW2);
+	assert_int_equal(t.max_calls, 4);
+	assert_int_equal(store_trunk_get(f->st, "bad", &t), ENOENT);
+	for (size_t i = 0; i < ARRAY_SIZE(s); i++) {
+		const char *r = s[i].resp ? s[i].resp : "";
+
+		if (strstr(r, TRUNK_PW) || strstr(r, TRUNK_PW2) ||
+		    strstr(r, "\"password\""))
+			fail_msg("answer %zu shows the password: %s", i, r);
+	}
+	if (strstr(log, TRUNK_PW) || strstr(log, TRUNK_PW2))
+		fail_msg("the log shows the password:\n%s", log);
+	mem_deref(log);
+
+	script_free(s, ARRAY_SIZE(s));
+}
+
+
+static void trunk_store(struct fixture *f, const char *name)
+{
+	struct store_trunk t;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	assert_int_equal(trunk_profile_apply(&t, "", NULL, 0), 0);
+	snprintf(t.host, sizeof(t.host), "192.0.2.1");
+	snprintf(t.kind, sizeof(t.kind), "ip");
+	assert_int_equal(store_trunk_add(f->st, &t), 0);
+}
+
+
+static void test_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct xreq s[] = {
+		/* 0 */
+		REQ("POST", "/api/v1/outbound-rules",
+		    "{\"name\":\"France\",\"prefix\":\"0\",\"routes\":["
+		    "{\"trunk\":\"orange\",\"strip\":1,\"prepend\":\"+33\"},"
+		    "{\"trunk\":\"backup\",\"strip\":1,\"prepend\":\"+33\"}]"
+		    "}"),
+		/* 1: goes first, France moves down */
+		REQ("POST", "/api/v1/outbound-rules",
+		    "{\"name\":\"Premium\",\"prefix\":\"089\",\"position\":1,"
+		    "\"routes\":[{\"blocked\":true}]}"),
+		/* 2 */
+		REQ("POST", "/api/v1/outbound-rules",
+		    "{\"name\":\"Ghost\",\"routes\":[{\"trunk\":\"ghost\"}]}"),
+		/* 3 */
+		REQ("POST", "/api/v1/outbound-rules",
+		    "{\"name\":\"None\",\"routes\":[]}"),
+		/* 4 */
+		REQ("POST", "/api/v1/outbound-rules",
+		    "{\"name\":\"Letters\",\"prefix\":\"0a\","
+		    "\"routes\":[{\"trunk\":\"orange\"}]}"),
+		/* 5 */
+		REQ("POST", "/api/v1/outbound-rules",
+		    "{\"name\":\"Odd\",\"routes\":[{\"trunk\":\"orange\","
+		    "\"via\":\"x\"}]}"),
+		/* 6 */ GET("/api/v1/outbound-rules"),
+		/* 7 */
+		REQ("POST", "/api/v1/inbound-rules",
+		    "{\"name\":\"Main\",\"did\":\"2304024\",\"trunk\":"
+		    "\"orange\","
+		    "\"dest_open\":\"extension:100\","
+		    "\"dest_closed\":\"external:0612345678\"}"),
+		/* 8 */
+		REQ("POST", "/api/v1/inbound-rules",
+		    "{\"name\":\"Vm\",\"did\":\"2304025\","
+		    "\"dest_open\":\"voicemail:100\"}"),
+		/* 9 */
+		REQ("POST", "/api/v1/inbound-rules",
+		    "{\"name\":\"Nobody\",\"did\":\"2304026\","
+		    "\"dest_open\":\"extension:555\"}"),
+		/* 10 */
+		REQ("POST", "/api/v1/inbound-rules",
+		    "{\"name\":\"Other\",\"did\":\"*\",\"trunk\":\"ghost\","
+		    "\"dest_open\":\"hangup\"}"),
+		/* 11 */ GET("/api/v1/inbound-rules"),
+		/* 12: rules use it */
+		REQ("DELETE", "/api/v1/trunks/orange", NULL),
+		/* 13 */ REQ("DELETE", "/api/v1/outbound-rules/999", NULL),
+		/* 14 */ REQ("DELETE", "/api/v1/outbound-rules/x1", NULL),
+		/* 15 */ GET("/api/v1/outbound-rules/999"),
+	};
+	struct store_ext ext;
+	char p_or[64], p_ir[64], p_or_get[64];
+	int64_t france = 0, premium = 0, main_id = 0;
+	json_t *j, *e;
+
+	trunk_store(f, "orange");
+	trunk_store(f, "backup");
+	memset(&ext, 0, sizeof(ext));
+	snprintf(ext.number, sizeof(ext.number), "100");
+	assert_int_equal(store_ext_add(f->st, &ext), 0);
+
+	run_script(f, s, ARRAY_SIZE(s));
+
+	expect_status(&s[0], 201);
+	j = resp_json(&s[0]);
+	france = jint(j, "id");
+	assert_int_equal(jint(j, "position"), 1);
+	assert_int_equal(json_array_size(json_object_get(j, "routes")), 2);
+	json_decref(j);
+
+	expect_status(&s[1], 201);
+	j = resp_json(&s[1]);
+	premium = jint(j, "id");
+	assert_int_equal(jint(j, "position"), 1);
+	e = json_array_get(json_object_get(j, "routes"), 0);
+	assert_true(jbool(e, "blocked"));
+	json_decref(j);
+
+	expect_error(&s[2], 422, "route 1: trunk ghost does not exist");
+	expect_error(&s[3], 422, "routes");
+	expect_error(&s[4], 422, "prefix: '0a'");
+	expect_error(&s[5], 400, "routes[0] has an unknown key");
+
+	/* in the order they are tried */
+	expect_status(&s[6], 200);
+	j = resp_json(&s[6]);
+	assert_int_equal(json_array_size(j), 2);
+	e = json_array_get(j, 0);
+	assert_string_equal(jstr(e, "name"), "Premium");
+	assert_int_equal(jint(e, "position"), 1);
+	e = json_array_get(j, 1);
+	assert_string_equal(jstr(e, "name"), "France");
+	assert_int_equal(jint(e, "position"), 2);
+	assert_string_equal(jstr(e, "prefix"), "0");
+	e = json_array_get(json_object_get(e, "routes"), 1);
+	assert_string_equal(jstr(e, "trunk"), "backup");
+	assert_int_equal(jint(e, "strip"), 1);
+	assert_string_equal(jstr(e, "prepend"), "+33");
+	assert_false(jbool(e, "blocked"));
+	json_decref(j);
+
+	/* holidays go where out of hours goes unless told otherwise */
+	expect_status(&s[7], 201);
+	j = resp_json(&s[7]);
+	main_id = jint(j, "id");
+	assert_string_equal(jstr(j, "dest_open"), "extension:100");
+	assert_string_equal(jstr(j, "dest_closed"), "external:0612345678");
+	assert_string_equal(jstr(j, "dest_holiday"), "external:0612345678");
+	json_decref(j);
+
+	expect_error(&s[8], 422, "dest_open: 'voicemail:100'");
+	expect_error(&s[9], 422, "dest_open: extension 555 does not exist");
+	expect_error(&s[10], 422, "trunk ghost does not exist");
+
+	expect_status(&s[11], 200);
+	j = resp_json(&s[11]);
+	assert_int_equal(json_array_size(j), 1);
+	assert_string_equal(jstr(json_array_get(j, 0), "trunk"), "orange");
+	json_decref(j);
+
+	/* the refusal names the rules that use the trunk */
+	expect_error(&s[12], 409, "outbound rule");
+	expect_error(&s[12], 409, "(France)");
+	expect_error(&s[12], 409, "inbound rule");
+	expect_error(&s[12], 409, "(Main)");
+	expect_error(&s[13], 404, "outbound rule 999 does not exist");
+	expect_error(&s[14], 404, "does not exist");
+	expect_error(&s[15], 404, "does not exist");
+	script_free(s, ARRAY_SIZE(s));
+
+	/* once the rules are gone, the trunk goes */
+	snprintf(p_or, sizeof(p_or), "/api/v1/outbound-rules/%lld",
+		 (long long)france);
+	snprintf(p_or_get, sizeof(p_or_get), "/api/v1/outbound-rules/%lld",
+		 (long long)premium);
+	snprintf(p_ir, sizeof(p_ir), "/api/v1/inbound-rules/%lld",
+		 (long long)main_id);
+	{
+		struct xreq s2[] = {
+			/* 0 */ GET(p_ir),
+			/* 1 */ REQ("DELETE", p_or, NULL),
+			/* 2 */ REQ("DELETE", p_ir, NULL),
+			/* 3 */ REQ("DELETE", p_ir, NULL),
+			/* 4 */ REQ("DELETE", "/api/v1/trunks/orange", NULL),
+			/* 5 */ GET(p_or_get),
+			/* 6 */ GET("/api/v1/outbound-rules"),
+		};
+
+		run_script(f, s2, ARRAY_SIZE(s2));
+
+		expect_status(&s2[0], 200);
+		j = resp_json(&s2[0]);
+		assert_string_equal(jstr(j, "name"), "Main");
+		json_decref(j);
+		expect_status(&s2[1], 204);
+		expect_status(&s2[2], 204);
+		expect_error(&s2[3], 404, "does not exist");
+		expect_status(&s2[4], 204);
+		expect_status(&s2[5], 200);
+		j = resp_json(&s2[5]);
+		assert_string_equal(jstr(j, "name"), "Premium");
+		assert_int_equal(jint(j, "position"), 1);
+		json_decref(j);
+		expect_status(&s2[6], 200);
+		j = resp_json(&s2[6]);
+		assert_int_equal(json_array_size(j), 1);
+		json_decref(j);
+
+		script_free(s2, ARRAY_SIZE(s2));
+	}
+}
+
+
+static void test_hours(void **state)
+{
+	struct fixture *f = *state;
+	const time_t now = time(NULL);
+	char today[16], body[160], p_del[64];
+	struct tm tm;
+	int64_t id;
+	json_t *j, *days;
+
+	assert_non_null(localtime_r(&now, &tm));
+	assert_true(strftime(today, sizeof(today), "%Y-%m-%d", &tm) > 0);
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"Today\",\"first\":\"%s\",\"last\":\"%s\"}",
+		 today, today);
+	{
+		struct xreq s[] = {
+			/* 0 */
+			REQ("PUT", "/api/v1/hours/mon",
+			    "{\"ranges\":\"08:30-12:00,13:30-18:00\"}"),
+			/* 1 */
+			REQ("PUT", "/api/v1/hours/sun",
+			    "{\"ranges\":\"closed\"}"),
+			/* 2 */
+			REQ("PUT", "/api/v1/hours/tue",
+			    "{\"ranges\":\"18:00-08:00\"}"),
+			/* 3 */
+			REQ("PUT", "/api/v1/hours/monday",
+			    "{\"ranges\":\"closed\"}"),
+			/* 4 */
+			REQ("PUT", "/api/v1/hours/wed", "{\"open\":\"x\"}"),
+			/* 5 */
+			REQ("POST", "/api/v1/holidays",
+			    "{\"name\":\"Christmas\",\"first\":\"2025-12-25\","
+			    "\"yearly\":true}"),
+			/* 6 */
+			REQ("POST", "/api/v1/holidays",
+			    "{\"name\":\"Bad\",\"first\":\"2025-02-30\"}"),
+			/* 7 */ REQ("POST", "/api/v1/holidays", body),
+			/* 8 */ GET("/api/v1/holidays"),
+			/* 9 */ GET("/api/v1/hours"),
+		};
+
+		run_script(f, s, ARRAY_SIZE(s));
+
+		expect_status(&s[0], 200);
+		j = resp_json(&s[0]);
+		assert_string_equal(jstr(j, "day"), "mon");
+		assert_string_equal(jstr(j, "ranges"),
+				    "08:30-12:00,13:30-18:00");
+		json_decref(j);
+		expect_status(&s[1], 200);
+		j = resp_json(&s[1]);
+		assert_string_equal(jstr(j, "ranges"), "");
+		json_decref(j);
+		expect_error(&s[2], 422, "ends before it starts");
+		expect_error(&s[3], 404, "no day monday");
+		expect_error(&s[4], 400, "unknown key");
+
+		expect_status(&s[5], 201);
+		j = resp_json(&s[5]);
+		assert_string_equal(jstr(j, "first"), "2025-12-25");
+		assert_string_equal(jstr(j, "last"), "2025-12-25");
+		assert_true(jbool(j, "yearly"));
+		json_decref(j);
+		expect_error(&s[6], 422, "first: '2025-02-30'");
+
+		expect_status(&s[7], 201);
+		j = resp_json(&s[7]);
+		id = jint(j, "id");
+		json_decref(j);
+
+		expect_status(&s[8], 200);
+		j = resp_json(&s[8]);
+		assert_int_equal(json_array_size(j), 2);
+		json_decref(j);
+
+		/* today is a holiday, whatever the weekly hours say */
+		expect_status(&s[9], 200);
+		j = resp_json(&s[9]);
+		days = json_object_get(j, "days");
+		assert_int_equal(json_array_size(days), 7);
+		assert_string_equal(jstr(json_array_get(days, 0), "day"),
+				    "mon");
+		assert_string_equal(jstr(json_array_get(days, 0), "ranges"),
+				    "08:30-12:00,13:30-18:00");
+		assert_string_equal(jstr(json_array_get(days, 6), "day"),
+				    "sun");
+		assert_string_equal(jstr(json_array_get(days, 6), "ranges"),
+				    "");
+		assert_int_equal(jint(j, "holidays"), 2);
+		assert_string_equal(jstr(j, "now"), "holiday");
+		json_decref(j);
+
+		script_free(s, ARRAY_SIZE(s));
+	}
+
+	snprintf(p_del, sizeof(p_del), "/api/v1/holidays/%lld", (long long)id);
+	{
+		struct xreq s[] = {
+			REQ("DELETE", p_del, NULL),
+			REQ("DELETE", p_del, NULL),
+			GET("/api/v1/hours"),
+		};
+
+		run_script(f, s, ARRAY_SIZE(s));
+
+		expect_status(&s[0], 204);
+		expect_error(&s[1], 404, "does not exist");
+		expect_status(&s[2], 200);
+		j = resp_json(&s[2]);
+		assert_int_equal(jint(j, "holidays"), 1);
+		assert_string_not_equal(jstr(j, "now"), "holiday");
+		json_decref(j);
+
+		script_free(s, ARRAY_SIZE(s));
+	}
+}
+
+
+static void test_cert(void **state)
+{
+	struct fixture *f = *state;
+	struct xreq s[] = {
+		/* 0 */ GET("/api/v1/cert"),
+		/* 1 */
+		REQ("POST", "/api/v1/cert/csr",
+		    "{\"cn\":\"pbx.example.com\",\"bits\":1024}"),
+		/* 2 */
+		REQ("POST", "/api/v1/cert/csr",
+		    "{\"cn\":\"pbx.example.com\",\"country\":\"France\"}"),
+		/* 3 */
+		REQ("POST", "/api/v1/cert/csr",
+		    "{\"cn\":\"pbx.example.com\",\"country\":\"FR\","
+		    "\"san\":\"sip.example.com\"}"),
+		/* 4 */
+		REQ("POST", "/api/v1/cert/install",
+		    "{\"data\":\"not base64!\"}"),
+		/* 5 */
+		REQ("POST", "/api/v1/cert/install", "{\"data\":\"aGVsbG8=\"}"),
+	};
+	char key[300];
+	struct stat sb;
+	json_t *j;
+
+	run_script(f, s, ARRAY_SIZE(s));
+
+	expect_error(&s[0], 404, "no certificate at");
+	expect_error(&s[1], 422, "bits");
+	expect_error(&s[2], 422, "country two capital letters");
+
+	/* the key stays here, readable by relaisd only */
+	expect_status(&s[3], 201);
+	j = resp_json(&s[3]);
+	assert_non_null(
+	    strstr(jstr(j, "csr"), "-----BEGIN CERTIFICATE REQUEST-----"));
+	snprintf(key, sizeof(key), "%s.key.new", f->cfg.tls_cert);
+	assert_string_equal(jstr(j, "key"), key);
+	assert_null(strstr(s[3].resp, "PRIVATE KEY"));
+	json_decref(j);
+	assert_int_equal(stat(key, &sb), 0);
+	assert_int_equal(sb.st_mode & 0077, 0);
+
+	expect_error(&s[4], 400, "base64");
+	expect_status(&s[5], 422);
+
+	script_free(s, ARRAY_SIZE(s));
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -876,6 +1439,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cdr_status, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_trunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hours, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert, setup, teardown),
 	};
 	int ret;
 
