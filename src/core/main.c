@@ -43,6 +43,7 @@ struct relaisd {
 	struct registrar *reg;
 	struct media *media;
 	struct b2bua *b2bua;
+	struct trunks *trunks;
 	struct api *api;
 	struct tmr tmr_stop;
 	uint64_t stop_deadline;
@@ -109,6 +110,7 @@ static void shutdown_begin(struct relaisd *d)
 	d->stopping = true;
 	log_notice("stopping: ending %u call(s)", b2bua_count(d->b2bua));
 	b2bua_shutdown(d->b2bua);
+	trunks_shutdown(d->trunks); /* un-REGISTER while the loop runs */
 	d->stop_deadline = tmr_jiffies() + SHUTDOWN_GRACE_MS;
 	tmr_start(&d->tmr_stop, SHUTDOWN_POLL_MS, stop_poll, d);
 }
@@ -316,10 +318,22 @@ static int modules_start(struct relaisd *d)
 	if (err)
 		return err;
 
+	/* trunks register and probe from now on; calls may use them */
+	err = trunks_alloc(&d->trunks, d->ss, d->st, &d->cfg);
+	if (err) {
+		log_error("cannot start the trunks: %m", err);
+		return err;
+	}
+	sipstack_set_trunks(d->ss, d->trunks);
+	b2bua_set_trunks(d->b2bua, d->trunks);
+
+	memset(&actx, 0, sizeof(actx));
 	actx.cfg = &d->cfg;
 	actx.st = d->st;
 	actx.reg = d->reg;
 	actx.b2bua = d->b2bua;
+	actx.trunks = d->trunks;
+	actx.ss = d->ss;
 	err = api_alloc(&d->api, d->cfg.control_socket, &actx);
 	if (err) {
 		log_error("cannot listen on control socket %s: %m",
@@ -338,7 +352,13 @@ static int modules_start(struct relaisd *d)
 static void modules_stop(struct relaisd *d)
 {
 	d->api = mem_deref(d->api);
+	b2bua_set_trunks(d->b2bua, NULL);
+	sipstack_set_trunks(d->ss, NULL);
 	d->b2bua = mem_deref(d->b2bua);
+	d->trunks = mem_deref(d->trunks);
+	/* end pending transactions before the transports go */
+	if (d->ss)
+		sip_close(sipstack_sip(d->ss), true);
 	d->media = mem_deref(d->media);
 	d->reg = mem_deref(d->reg);
 	d->auth = mem_deref(d->auth);

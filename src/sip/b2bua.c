@@ -24,6 +24,7 @@
 #include "core/core.h"
 #include "store/store.h"
 #include "media/media.h"
+#include "pbx/pbx.h"
 #include "sip/sip.h"
 
 #define DEBUG_MODULE "b2bua"
@@ -56,8 +57,15 @@ struct b2bua {
 	struct registrar *reg;
 	struct store *st;
 	struct media *media;
+	struct trunks *trunks;
 	const struct relais_config *cfg;
 	struct list calls;
+};
+
+enum call_kind {
+	CALL_INTERNAL = 0, /* extension to extension               */
+	CALL_OUTBOUND,	   /* extension (or forward) to a trunk     */
+	CALL_INBOUND,	   /* trunk to an extension                 */
 };
 
 struct fork {
@@ -65,6 +73,8 @@ struct fork {
 	struct call *call;
 	struct sipsess *sess;
 	char *uri;
+	struct trunk *trunk; /* a trunk leg: holds one of its call slots */
+	bool slot;
 };
 
 struct call {
@@ -98,6 +108,22 @@ struct call {
 	uint32_t se; /* RFC 4028 interval toward A, 0 = none */
 	bool se_we_refresh;
 	bool se_required;
+
+	/* calls to and from trunks: SDP through mneg (transcoding, SRTP) */
+	enum call_kind kind;
+	struct mneg *mn;
+	bool mn_wait[2];	 /* we offered toward this side    */
+	struct fork *early_fork; /* whose early SDP A got          */
+	struct mbuf *offer_a;	 /* A's first offer, for reroutes */
+	struct trunk *trunk_in;	 /* the trunk the call came from   */
+	bool slot_in;
+	char codecs_a[STORE_CODECS_MAX];
+	char codecs_b[STORE_CODECS_MAX];
+	bool emergency;
+	struct store_orule rule; /* outbound: routes left to try   */
+	uint32_t route_next;
+	char dialled[STORE_NUMBER_MAX];
+	char diversion[STORE_NUMBER_MAX]; /* DID forwarded from      */
 };
 
 
@@ -117,6 +143,9 @@ static void fork_destructor(void *arg)
 	list_unlink(&f->le);
 	mem_deref(f->sess);
 	mem_deref(f->uri);
+	if (f->slot)
+		trunk_call_release(f->trunk);
+	mem_deref(f->trunk);
 }
 
 
@@ -140,6 +169,11 @@ static void call_destructor(void *arg)
 	mem_deref(call->ftag);
 	mem_deref(call->caller_name);
 	mem_deref(call->domain);
+	mem_deref(call->mn);
+	mem_deref(call->offer_a);
+	if (call->slot_in)
+		trunk_call_release(call->trunk_in);
+	mem_deref(call->trunk_in);
 }
 
 
@@ -188,6 +222,8 @@ static const char *reason_phrase(uint16_t code)
 {
 	switch (code) {
 
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 408:
@@ -413,6 +449,116 @@ static int msg_body(const struct sip_msg *msg, struct pl *body)
 }
 
 
+/* ---- SDP of trunk calls: mneg (codecs per leg, SRTP, T.38) --------- */
+
+static enum media_side other_side(enum media_side s)
+{
+	return s == MEDIA_SIDE_A ? MEDIA_SIDE_B : MEDIA_SIDE_A;
+}
+
+
+static void sdp_keep(struct mbuf **slot, struct mbuf *mb)
+{
+	mem_deref(*slot);
+	*slot = mem_ref(mb);
+}
+
+
+/* Tell the relay what mneg decided: codecs, SRTP keys, peer addresses */
+static void media_apply(struct call *call)
+{
+	struct media_leg la, lb;
+	struct sa rtp, rtcp;
+	int err;
+
+	for (int i = 0; i < 2; i++) {
+		if (!mneg_peer(call->mn, (enum media_side)i, &rtp, &rtcp))
+			(void)mcall_set_peer(call->mc, (enum media_side)i,
+					     &rtp, &rtcp);
+	}
+
+	if (mneg_legs(call->mn, &la, &lb))
+		return;
+
+	err = mcall_set_legs(call->mc, &la, &lb);
+	if (err)
+		log_warn("relay refused the legs: %m", err);
+	else if (la.codec != lb.codec)
+		log_info("transcoding %s <-> %s%s%s",
+			 media_codec_name(la.codec),
+			 media_codec_name(lb.codec),
+			 la.srtp ? ", SRTP toward the caller" : "",
+			 lb.srtp ? ", SRTP toward the callee" : "");
+	else if (la.srtp || lb.srtp)
+		log_info("SRTP toward the %s", la.srtp && lb.srtp
+						   ? "caller and the callee"
+					       : la.srtp ? "caller"
+							 : "callee");
+}
+
+
+/* An offer from side `from`, rewritten for the other side */
+static int media_offer(struct call *call, enum media_side from,
+		       const struct pl *body, struct mbuf **outp)
+{
+	const enum media_side to = other_side(from);
+	int err;
+
+	if (!call->mn)
+		return sdp_forward(call, from, body, true, outp, NULL);
+
+	err = mneg_offer(call->mn, from, body, outp);
+	if (err)
+		return err;
+
+	call->mn_wait[to] = true;
+	sdp_keep(&call->sdp_to[to], *outp);
+
+	return 0;
+}
+
+
+/* The answer from side `from` to what we offered it; outp (may be NULL)
+   gets the answer for the other side */
+static int media_answer(struct call *call, enum media_side from,
+			const struct pl *body, bool sending,
+			struct mbuf **outp)
+{
+	const enum media_side to = other_side(from);
+	struct mbuf *out = NULL;
+	int err;
+
+	if (!call->mn)
+		return sdp_forward(call, from, body, sending, outp, NULL);
+
+	if (!call->mn_wait[from]) {
+		/* the same answer again (183 then 200): A has it already */
+		if (outp && call->sdp_to[to])
+			*outp = mem_ref(call->sdp_to[to]);
+		return 0;
+	}
+
+	err = mneg_answer(call->mn, from, body, &out);
+	if (err) {
+		mem_deref(out);
+		return err;
+	}
+
+	call->mn_wait[from] = false;
+	media_apply(call);
+
+	if (sending)
+		sdp_keep(&call->sdp_to[to], out);
+
+	if (outp)
+		*outp = out;
+	else
+		mem_deref(out);
+
+	return 0;
+}
+
+
 /* ---- session timer toward A (RFC 4028) ----------------------------- */
 
 static void se_handler(void *arg);
@@ -509,14 +655,27 @@ static int leg_offer(struct call *call, enum media_side from,
 	if (err)
 		return err;
 
-	err = sdp_forward(call, from, &body, true, &fwd, &info);
-	if (err)
-		return err;
+	if (call->mn) {
+		err = media_offer(call, from, &body, &fwd);
+		if (err)
+			return err;
+		err = mneg_local_answer(call->mn, from, descp);
+		if (err)
+			goto out;
+		sdp_keep(&call->sdp_to[from], *descp);
+		media_apply(call);
+		info.dir = mneg_offer_dir(call->mn, from);
+	}
+	else {
+		err = sdp_forward(call, from, &body, true, &fwd, &info);
+		if (err)
+			return err;
 
-	/* the direction asked for decides the local answer's */
-	err = sdp_local_answer(call, from, info.dir, descp);
-	if (err)
-		goto out;
+		/* the direction asked for decides the local answer's */
+		err = sdp_local_answer(call, from, info.dir, descp);
+		if (err)
+			goto out;
+	}
 
 	if (other) {
 		int merr = sipsess_modify(other, fwd);
@@ -566,7 +725,10 @@ static int a_answer(const struct sip_msg *msg, void *arg)
 	if (msg_body(msg, &body))
 		return 0;
 
-	err = sdp_forward(call, MEDIA_SIDE_A, &body, false, &fwd, NULL);
+	if (call->mn && !call->mn_wait[MEDIA_SIDE_A])
+		return 0; /* answer to a re-sent offer: nothing changes */
+
+	err = media_answer(call, MEDIA_SIDE_A, &body, false, &fwd);
 	mem_deref(fwd);
 
 	return err;
@@ -671,7 +833,7 @@ static int fork_sdp(struct fork *f, const struct sip_msg *msg, bool sending,
 	if (err)
 		return err;
 
-	return sdp_forward(f->call, MEDIA_SIDE_B, &body, sending, descp, NULL);
+	return media_answer(f->call, MEDIA_SIDE_B, &body, sending, descp);
 }
 
 
@@ -686,8 +848,13 @@ static void fork_progress(const struct sip_msg *msg, void *arg)
 		return;
 
 	log_ctx_set(call->callid);
-	if (fork_sdp(f, msg, true, &desc) == EPROTO)
-		log_info("early media with no common codec ignored");
+	if (!call->mn || !call->early_fork || call->early_fork == f) {
+		err = fork_sdp(f, msg, true, &desc);
+		if (err == EPROTO || err == EPERM)
+			log_info("early media refused: %m", err);
+		else if (!err && call->mn)
+			call->early_fork = f;
+	}
 
 	if (call->state == CALL_ROUTING) {
 		err = accept_a(call, msg->scode == 183 ? 183 : 180,
@@ -737,6 +904,10 @@ static int fork_answer(const struct sip_msg *msg, void *arg)
 		return 0;
 	}
 
+	/* another fork's early SDP was answered: this one's counts now */
+	if (call->mn && call->early_fork && call->early_fork != f)
+		call->mn_wait[MEDIA_SIDE_B] = true;
+
 	err = fork_sdp(f, msg, true, &desc);
 	if (err) {
 		log_warn("callee's answer unusable: %m", err);
@@ -748,6 +919,8 @@ static int fork_answer(const struct sip_msg *msg, void *arg)
 
 	call->winner = f;
 	call->answer_ms = now_ms();
+	if (f->trunk)
+		trunk_call_result(f->trunk, msg->scode);
 	tmr_cancel(&call->tmr_ring);
 
 	/* RFC 3261 §16.7 step 10 spirit: the other forks are cancelled */
@@ -847,6 +1020,9 @@ static void fork_note_failure(struct call *call, int err,
 }
 
 
+static int routes_try(struct call *call);
+
+
 static void fork_close(int err, const struct sip_msg *msg, void *arg)
 {
 	struct fork *f = arg;
@@ -873,7 +1049,23 @@ static void fork_close(int err, const struct sip_msg *msg, void *arg)
 	fork_note_failure(call, err, msg);
 	log_info("contact %s failed: %u", f->uri,
 		 msg && msg->scode ? msg->scode : 0);
-	mem_deref(f);
+
+	if (f->trunk) {
+		const uint16_t code = msg && msg->scode ? msg->scode : 0;
+
+		trunk_call_result(f->trunk, code);
+		mem_deref(f);
+
+		/* SPEC §3: next route on 503 and on no answer at all */
+		if ((code == 0 || code == 408 || code == 503) &&
+		    !routes_try(call)) {
+			log_ctx_clear();
+			return;
+		}
+	}
+	else {
+		mem_deref(f);
+	}
 
 	if (!call->forks.head && !call->winner) {
 		char cause[32];
@@ -966,6 +1158,298 @@ out:
 	return err;
 }
 
+
+/* ---- legs toward a carrier trunk ----------------------------------- */
+
+static enum mneg_srtp srtp_mode(const char *s)
+{
+	if (!strcmp(s, "enforced"))
+		return MNEG_SRTP_ENFORCED;
+	if (!strcmp(s, "allowed"))
+		return MNEG_SRTP_ALLOWED;
+
+	return MNEG_SRTP_DISABLED;
+}
+
+
+/* What side A accepts: a phone (codecs of the config, SRTP if it asks)
+   or the trunk the call came in from */
+static void policy_a(const struct call *call, struct mneg_policy *p)
+{
+	const struct store_trunk *tc =
+	    call->trunk_in ? trunk_conf(call->trunk_in) : NULL;
+
+	p->codecs = call->codecs_a;
+	p->srtp = tc ? srtp_mode(tc->srtp) : MNEG_SRTP_ALLOWED;
+	p->t38 = true;
+}
+
+
+/* A new mneg for the call: side B is a phone or a trunk */
+static int mneg_setup(struct call *call, const struct store_trunk *tb)
+{
+	struct mneg_policy pa, pb;
+
+	policy_a(call, &pa);
+	str_ncpy(call->codecs_b, tb ? tb->codecs : call->b->cfg->codecs,
+		 sizeof(call->codecs_b));
+	pb.codecs = call->codecs_b;
+	pb.srtp = tb ? srtp_mode(tb->srtp) : MNEG_SRTP_ALLOWED;
+	pb.t38 = true;
+
+	call->mn = mem_deref(call->mn);
+	call->mn_wait[0] = call->mn_wait[1] = false;
+	call->early_fork = NULL;
+
+	return mneg_alloc(&call->mn, media_laddr(call->b->media),
+			  mcall_port(call->mc, MEDIA_SIDE_A),
+			  mcall_port(call->mc, MEDIA_SIDE_B), &pa, &pb);
+}
+
+
+/* P-Asserted-Identity, Privacy (RFC 3325/3323) and Diversion (RFC 5806)
+   toward the carrier */
+static int trunk_headers(char **hdrs, const struct call *call,
+			 const struct trunk *t, const char *user)
+{
+	const struct store_trunk *tc = trunk_conf(t);
+	const bool hide = tc->privacy[0] && strcmp(tc->privacy, "none");
+	char pai[256] = "", div[256] = "";
+	char uri[192];
+
+	if (tc->pai || hide) {
+		const char *id = tc->caller_id[0]     ? tc->caller_id
+				 : tc->main_number[0] ? tc->main_number
+						      : user;
+
+		if (trunk_from_uri(t, id, uri, sizeof(uri)))
+			return EINVAL;
+		re_snprintf(pai, sizeof(pai), "P-Asserted-Identity: <%s>\r\n",
+			    uri);
+	}
+
+	if (call->diversion[0] && tc->diversion) {
+		if (trunk_from_uri(t, call->diversion, uri, sizeof(uri)))
+			return EINVAL;
+		re_snprintf(div, sizeof(div),
+			    "Diversion: <%s>;reason=unconditional;"
+			    "counter=1\r\n",
+			    uri);
+	}
+
+	return re_sdprintf(hdrs, "%s%s%s%s%s", pai, div,
+			   hide ? "Privacy: " : "", hide ? tc->privacy : "",
+			   hide ? "\r\n" : "");
+}
+
+
+/* INVITE to number through trunk t; the fork owns the call slot */
+static int trunk_fork_start(struct call *call, struct trunk *t, bool slot,
+			    const char *number)
+{
+	const struct store_trunk *tc = trunk_conf(t);
+	const bool hide = tc->privacy[0] && strcmp(tc->privacy, "none");
+	char ruri[256], from[256], route[256], user[STORE_NUMBER_MAX];
+	const char *routev[1] = { route };
+	const char *fname = call->caller_name;
+	struct mbuf *desc = NULL;
+	char *hdrs = NULL;
+	struct fork *f;
+	struct pl body;
+	int err;
+
+	f = mem_zalloc(sizeof(*f), fork_destructor);
+	if (!f) {
+		if (slot)
+			trunk_call_release(t);
+		return ENOMEM;
+	}
+	f->call = call;
+	f->trunk = mem_ref(t);
+	f->slot = slot;
+
+	/* a forwarded call keeps its caller; our own use the trunk's ID */
+	if (call->diversion[0] || (!tc->caller_id[0] && !tc->main_number[0]))
+		str_ncpy(user, call->caller, sizeof(user));
+	else
+		str_ncpy(user,
+			 tc->caller_id[0] ? tc->caller_id : tc->main_number,
+			 sizeof(user));
+	if (tc->caller_name[0] && !call->diversion[0])
+		fname = tc->caller_name;
+
+	err = trunk_request_uri(t, number, ruri, sizeof(ruri));
+	err |= hide ? 0 : trunk_from_uri(t, user, from, sizeof(from));
+	if (hide) {
+		str_ncpy(from, "sip:anonymous@anonymous.invalid",
+			 sizeof(from));
+		fname = "Anonymous";
+	}
+	err |= trunk_headers(&hdrs, call, t, user);
+	err |= str_dup(&f->uri, ruri);
+	if (err)
+		goto out;
+
+	err = mneg_setup(call, tc);
+	if (err)
+		goto out;
+
+	body.p = (const char *)call->offer_a->buf;
+	body.l = call->offer_a->end;
+	err = media_offer(call, MEDIA_SIDE_A, &body, &desc);
+	if (err) {
+		log_info("trunk %s: caller's SDP not acceptable: %m", tc->name,
+			 err);
+		call->fail_code = 488;
+		goto out;
+	}
+
+	list_append(&call->forks, &f->le, f);
+	err = sipsess_connect(&f->sess, call->b->sock, ruri, fname, from, user,
+			      routev,
+			      trunk_route(t, route, sizeof(route)) ? 0 : 1,
+			      "application/sdp", desc, trunk_auth_handler, t,
+			      false, fork_offer, fork_answer, fork_progress,
+			      fork_estab, fork_info, NULL, fork_close, f,
+			      "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO,"
+			      " UPDATE\r\n%s",
+			      hdrs);
+	if (err)
+		log_warn("trunk %s: cannot send INVITE to %s: %m", tc->name,
+			 ruri, err);
+	else
+		log_info("call %s -> %s through trunk %s as %s", call->caller,
+			 call->dialled, tc->name, ruri);
+
+out:
+	if (err)
+		mem_deref(f);
+	mem_deref(desc);
+	mem_deref(hdrs);
+	return err;
+}
+
+
+/**
+ * Try the outbound routes of the call's rule from route_next on (SPEC
+ * §3): a blocked route refuses, a missing, down or full trunk is skipped,
+ * an emergency call passes every limit.
+ *
+ * @return 0 when a leg started, else the call's fail_code says why
+ */
+static int routes_try(struct call *call)
+{
+	while (call->route_next < call->rule.routec) {
+		const uint32_t idx = call->route_next++;
+		const struct store_route *rt = &call->rule.routes[idx];
+		char number[STORE_NUMBER_MAX];
+		struct trunk *t;
+		bool slot = true;
+		int err;
+
+		if (rt->blocked) {
+			if (call->emergency)
+				continue;
+			log_info("rule '%s' blocks calls to %s",
+				 call->rule.name, call->dialled);
+			call->fail_code = 403;
+			return EPERM;
+		}
+
+		t = call->b->trunks ? trunks_find(call->b->trunks, rt->trunk)
+				    : NULL;
+		if (!t) {
+			log_warn("route %u of rule '%s': no trunk '%s'",
+				 idx + 1, call->rule.name, rt->trunk);
+			call->fail_code = 503;
+			continue;
+		}
+
+		err = trunk_call_acquire(t, true);
+		if (err && call->emergency) {
+			log_notice("emergency call through trunk %s although"
+				   " %m",
+				   rt->trunk, err);
+			slot = false;
+			err = 0;
+		}
+		if (err) {
+			log_info("route %u: trunk %s skipped (%s)", idx + 1,
+				 rt->trunk,
+				 err == EBUSY	? "call limit reached"
+				 : err == EPERM ? "outbound calls not allowed"
+						: "trunk down");
+			call->fail_code = 503;
+			continue;
+		}
+
+		err = route_apply(rt, call->dialled, number, sizeof(number));
+		if (err) {
+			log_warn("route %u: cannot rewrite %s: %m", idx + 1,
+				 call->dialled, err);
+			if (slot)
+				trunk_call_release(t);
+			call->fail_code = 484;
+			continue;
+		}
+
+		if (idx > 0)
+			evlog_emit(EV_TRUNK_FAILOVER,
+				   "call %s -> %s: route %u (trunk %s) used",
+				   call->caller, call->dialled, idx + 1,
+				   rt->trunk);
+
+		if (!trunk_fork_start(call, t, slot, number))
+			return 0;
+		if (!call->fail_code)
+			call->fail_code = 503;
+	}
+
+	return ENOENT;
+}
+
+
+struct rule_find {
+	const char *caller;
+	const char *dialled;
+	struct store_orule *r;
+	bool found;
+};
+
+
+static int rule_first(const struct store_orule *r, void *arg)
+{
+	struct rule_find *rf = arg;
+
+	if (!orule_match(r, rf->caller, rf->dialled))
+		return 0;
+
+	*rf->r = *r;
+	rf->found = true;
+	return 1; /* stop */
+}
+
+
+struct trunk_pick {
+	struct store_orule *r;
+};
+
+
+/* Emergency numbers with no rule: every trunk open to outbound calls */
+static int trunk_collect(const struct trunk_info *ti, void *arg)
+{
+	struct store_orule *r = arg;
+	struct store_route *rt;
+
+	if (!ti->conf->outbound || r->routec >= STORE_ROUTES_MAX)
+		return 0;
+
+	rt = &r->routes[r->routec++];
+	memset(rt, 0, sizeof(*rt));
+	str_ncpy(rt->trunk, ti->conf->name, sizeof(rt->trunk));
+
+	return 0;
+}
 
 /* ---- a new call ----------------------------------------------------- */
 
@@ -1072,7 +1556,7 @@ static int auth_caller(struct b2bua *b, const struct sip_msg *msg,
 
 
 static int call_alloc(struct call **callp, struct b2bua *b,
-		      const struct sip_msg *msg, const struct store_ext *ext,
+		      const struct sip_msg *msg, const char *caller,
 		      const char *callee)
 {
 	struct call *call;
@@ -1087,8 +1571,10 @@ static int call_alloc(struct call **callp, struct b2bua *b,
 	tmr_init(&call->tmr_free);
 	tmr_init(&call->tmr_ring);
 	tmr_init(&call->tmr_se);
-	str_ncpy(call->caller, ext->number, sizeof(call->caller));
+	str_ncpy(call->caller, caller, sizeof(call->caller));
 	str_ncpy(call->callee, callee, sizeof(call->callee));
+	str_ncpy(call->dialled, callee, sizeof(call->dialled));
+	str_ncpy(call->codecs_a, b->cfg->codecs, sizeof(call->codecs_a));
 
 	err = pl_strdup(&call->callid, &msg->callid);
 	err |= pl_strdup(&call->ftag, &msg->from.tag);
@@ -1132,11 +1618,10 @@ static void reject(struct b2bua *b, const struct sip_msg *msg, uint16_t scode,
 }
 
 
-/* An authenticated caller's attempt that never became a call still goes
+/* An identified caller's attempt that never became a call still goes
    into the call history, with the status it got as its cause */
 static void refuse(struct b2bua *b, const struct sip_msg *msg,
-		   const struct store_ext *ext, uint16_t scode,
-		   const char *reason)
+		   const char *caller, uint16_t scode, const char *reason)
 {
 	struct store_cdr cdr;
 	int err;
@@ -1145,7 +1630,7 @@ static void refuse(struct b2bua *b, const struct sip_msg *msg,
 
 	memset(&cdr, 0, sizeof(cdr));
 	pl_strcpy(&msg->callid, cdr.callid, sizeof(cdr.callid));
-	str_ncpy(cdr.caller, ext->number, sizeof(cdr.caller));
+	str_ncpy(cdr.caller, caller, sizeof(cdr.caller));
 	pl_strcpy(&msg->uri.user, cdr.callee, sizeof(cdr.callee));
 	cdr.start_ms = cdr.end_ms = now_ms();
 	str_ncpy(cdr.disposition,
@@ -1159,83 +1644,149 @@ static void refuse(struct b2bua *b, const struct sip_msg *msg,
 }
 
 
-static void call_route(struct b2bua *b, const struct sip_msg *msg,
-		       const struct store_ext *ext)
+/* What every new call needs before its legs: the caller's SDP, a session
+   timer, relay ports, the inbound trunk's call slot */
+static int call_prepare(struct call **callp, struct b2bua *b,
+			const struct sip_msg *msg, const char *caller,
+			const char *callee, struct trunk *tin, struct pl *body)
 {
-	struct store_ext callee_ext;
-	struct contacts *cs = NULL;
 	struct call *call = NULL;
-	struct mbuf *desc = NULL;
-	char callee[STORE_NUMBER_MAX];
-	struct pl body;
-	uint32_t started = 0;
 	int err;
 
-	if (!msg->uri.user.l || msg->uri.user.l >= sizeof(callee)) {
-		refuse(b, msg, ext, 404, "Not Found");
-		return;
-	}
-	pl_strcpy(&msg->uri.user, callee, sizeof(callee));
-
-	err = store_ext_get(b->st, callee, &callee_ext);
-	if (err) {
-		refuse(b, msg, ext, err == ENOENT ? 404 : 500,
-		       err == ENOENT ? "Not Found" : "Server Internal Error");
-		return;
-	}
-
-	err = msg_body(msg, &body);
+	err = msg_body(msg, body);
 	if (err) {
 		/* late offer (INVITE without SDP) is not relayed yet */
-		refuse(b, msg, ext, err == ENOENT || err == EPROTO ? 488 : 413,
+		refuse(b, msg, caller,
+		       err == ENOENT || err == EPROTO ? 488 : 413,
 		       err == ENOENT || err == EPROTO
 			   ? "Not Acceptable Here"
 			   : "Request Entity Too Large");
-		return;
+		return err;
 	}
 
-	cs = mem_zalloc(sizeof(*cs), NULL);
-	if (!cs)
-		goto fail;
-
-	(void)registrar_foreach(b->reg, callee, contact_collect, cs);
-	if (!cs->n) {
-		refuse(b, msg, ext, 480, "Temporarily Unavailable");
-		goto out;
+	err = call_alloc(&call, b, msg, caller, callee);
+	if (err) {
+		refuse(b, msg, caller, 500, "Server Internal Error");
+		return err;
 	}
 
-	err = call_alloc(&call, b, msg, ext, callee);
-	if (err)
-		goto fail;
+	if (tin) {
+		const struct store_trunk *tc = trunk_conf(tin);
+
+		call->trunk_in = mem_ref(tin);
+		str_ncpy(call->codecs_a, tc->codecs, sizeof(call->codecs_a));
+		err = trunk_call_acquire(tin, false);
+		if (err == EBUSY || err == EPERM) {
+			log_info("trunk %s: %s", tc->name,
+				 err == EBUSY ? "call limit reached"
+					      : "inbound calls not allowed");
+			refuse(b, msg, caller, err == EBUSY ? 503 : 403,
+			       err == EBUSY ? "Service Unavailable"
+					    : "Forbidden");
+			goto out;
+		}
+		/* a trunk thought down that sends us a call is alive */
+		call->slot_in = !err;
+		err = 0;
+	}
 
 	err = session_timer_setup(call, msg);
 	if (err) {
-		refuse(b, msg, ext, 400, "Bad Session-Expires");
+		refuse(b, msg, caller, 400, "Bad Session-Expires");
 		goto out;
 	}
 
 	err = mcall_alloc(&call->mc, b->media, call->callid);
 	if (err) {
 		evlog_emit(EV_CAPACITY_LIMIT,
-			   "no media ports left for call "
-			   "%s -> %s: %m",
-			   ext->number, callee, err);
-		refuse(b, msg, ext, 503, "Service Unavailable");
+			   "no media ports left for call %s -> %s: %m", caller,
+			   callee, err);
+		refuse(b, msg, caller, 503, "Service Unavailable");
 		goto out;
 	}
 
-	err = sdp_forward(call, MEDIA_SIDE_A, &body, true, &desc, NULL);
-	if (err) {
-		refuse(b, msg, ext, err == EPROTO ? 488 : 400,
-		       err == EPROTO ? "Not Acceptable Here" : "Bad SDP");
+	call->offer_a = mbuf_alloc(body->l);
+	if (!call->offer_a) {
+		err = ENOMEM;
+		refuse(b, msg, caller, 500, "Server Internal Error");
 		goto out;
 	}
+	(void)mbuf_write_pl(call->offer_a, body);
 
-	(void)sip_reply(b->sip, msg, 100, "Trying");
+out:
+	if (err)
+		mem_deref(call);
+	else
+		*callp = call;
+
+	return err;
+}
+
+
+/* The call is ours from now on: 100 Trying, held INVITE, ring timer */
+static void call_hold(struct call *call, const struct sip_msg *msg)
+{
+	(void)sip_reply(call->b->sip, msg, 100, "Trying");
 	call->inv = mem_ref((void *)msg);
-	list_append(&b->calls, &call->le, call);
+	list_append(&call->b->calls, &call->le, call);
+}
 
-	log_info("call %s -> %s: ringing %u contact(s)", ext->number, callee,
+
+/* To the registered phones of an extension (from a phone or a trunk) */
+static void call_to_extension(struct b2bua *b, const struct sip_msg *msg,
+			      const char *caller, const char *callee,
+			      struct trunk *tin)
+{
+	struct store_ext callee_ext;
+	struct contacts *cs = NULL;
+	struct call *call = NULL;
+	struct mbuf *desc = NULL;
+	struct pl body;
+	uint32_t started = 0;
+	int err;
+
+	err = store_ext_get(b->st, callee, &callee_ext);
+	if (err) {
+		refuse(b, msg, caller, err == ENOENT ? 404 : 500,
+		       err == ENOENT ? "Not Found" : "Server Internal Error");
+		return;
+	}
+
+	cs = mem_zalloc(sizeof(*cs), NULL);
+	if (!cs) {
+		refuse(b, msg, caller, 500, "Server Internal Error");
+		return;
+	}
+
+	(void)registrar_foreach(b->reg, callee, contact_collect, cs);
+	if (!cs->n) {
+		refuse(b, msg, caller, 480, "Temporarily Unavailable");
+		goto out;
+	}
+
+	if (call_prepare(&call, b, msg, caller, callee, tin, &body))
+		goto out;
+
+	if (tin) {
+		call->kind = CALL_INBOUND;
+		err = mneg_setup(call, NULL);
+		if (!err)
+			err = media_offer(call, MEDIA_SIDE_A, &body, &desc);
+	}
+	else {
+		err =
+		    sdp_forward(call, MEDIA_SIDE_A, &body, true, &desc, NULL);
+	}
+	if (err) {
+		refuse(b, msg, caller,
+		       err == EPROTO || err == EPERM ? 488 : 400,
+		       err == EPROTO || err == EPERM ? "Not Acceptable Here"
+						     : "Bad SDP");
+		goto out;
+	}
+
+	call_hold(call, msg);
+	log_info("call %s -> %s: ringing %u contact(s)", caller, callee,
 		 cs->n);
 
 	for (uint32_t i = 0; i < cs->n; i++) {
@@ -1252,14 +1803,284 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 
 	tmr_start(&call->tmr_ring, RING_TIMEOUT_MS, ring_timeout, call);
 	call = NULL; /* owned by b->calls now */
-	goto out;
 
-fail:
-	refuse(b, msg, ext, 500, "Server Internal Error");
 out:
 	mem_deref(desc);
 	mem_deref(cs);
 	mem_deref(call);
+}
+
+
+/**
+ * To a number outside: the first outbound rule that matches, its routes
+ * in order (SPEC §3). diversion is the DID an inbound call was forwarded
+ * from ("" for calls of our extensions).
+ */
+static void call_outbound(struct b2bua *b, const struct sip_msg *msg,
+			  const char *caller, const char *dialled,
+			  struct trunk *tin, const char *diversion)
+{
+	struct store_orule *rule;
+	struct call *call = NULL;
+	struct rule_find rf;
+	struct pl body;
+	bool emergency;
+	char cause[32];
+
+	rule = mem_zalloc(sizeof(*rule), NULL);
+	if (!rule) {
+		refuse(b, msg, caller, 500, "Server Internal Error");
+		return;
+	}
+
+	emergency = route_is_emergency(b->cfg->emergency_numbers, dialled);
+	if (emergency)
+		evlog_emit(EV_EMERGENCY_DIALLED, "%s dialled %s", caller,
+			   dialled);
+
+	rf.caller = diversion[0] ? "" : caller;
+	rf.dialled = dialled;
+	rf.r = rule;
+	rf.found = false;
+	(void)store_orule_foreach(b->st, rule_first, &rf);
+
+	if (!rf.found && emergency && b->trunks) {
+		str_ncpy(rule->name, "emergency", sizeof(rule->name));
+		(void)trunks_foreach(b->trunks, trunk_collect, rule);
+		rf.found = rule->routec > 0;
+	}
+
+	if (!rf.found) {
+		log_info("no outbound rule for %s -> %s", caller, dialled);
+		refuse(b, msg, caller, 404, "Not Found");
+		goto out;
+	}
+
+	if (call_prepare(&call, b, msg, caller, dialled, tin, &body))
+		goto out;
+
+	call->kind = CALL_OUTBOUND;
+	call->emergency = emergency;
+	call->rule = *rule;
+	str_ncpy(call->diversion, diversion, sizeof(call->diversion));
+
+	call_hold(call, msg);
+	log_info("call %s -> %s: outbound rule '%s'", caller, dialled,
+		 rule->name);
+
+	if (routes_try(call)) {
+		if (!call->fail_code)
+			call->fail_code = 503;
+		re_snprintf(cause, sizeof(cause), "no-route-%u",
+			    call->fail_code);
+		call_end(call, cause);
+		call = NULL;
+		goto out;
+	}
+
+	tmr_start(&call->tmr_ring, RING_TIMEOUT_MS, ring_timeout, call);
+	call = NULL;
+
+out:
+	mem_deref(call);
+	mem_deref(rule);
+}
+
+
+static void call_route(struct b2bua *b, const struct sip_msg *msg,
+		       const struct store_ext *ext)
+{
+	struct store_ext callee_ext;
+	char callee[STORE_NUMBER_MAX];
+	int err;
+
+	if (!msg->uri.user.l || msg->uri.user.l >= sizeof(callee)) {
+		refuse(b, msg, ext->number, 404, "Not Found");
+		return;
+	}
+	pl_strcpy(&msg->uri.user, callee, sizeof(callee));
+
+	/* an extension's number wins over any outbound rule */
+	err = store_ext_get(b->st, callee, &callee_ext);
+	if (err == ENOENT && b->trunks) {
+		call_outbound(b, msg, ext->number, callee, NULL, "");
+		return;
+	}
+
+	call_to_extension(b, msg, ext->number, callee, NULL);
+}
+
+
+/* ---- calls from a trunk (SPEC §3 inbound rules) ---------------------- */
+
+struct did_find {
+	const char *trunk;
+	const char *called;
+	struct store_irule *r;
+	int best;
+};
+
+
+static int did_best(const struct store_irule *r, void *arg)
+{
+	struct did_find *df = arg;
+	int score;
+
+	if (r->trunk[0] && strcmp(r->trunk, df->trunk))
+		return 0;
+
+	score = did_match(r->did, df->called);
+	if (score > df->best) {
+		df->best = score;
+		*df->r = *r;
+	}
+
+	return 0;
+}
+
+
+struct week {
+	struct store_hours days[7];
+	struct store_holiday hol[64];
+	size_t holc;
+};
+
+
+static int week_day(const struct store_hours *h, void *arg)
+{
+	struct week *w = arg;
+
+	if (h->day < 7)
+		w->days[h->day] = *h;
+
+	return 0;
+}
+
+
+static int week_holiday(const struct store_holiday *h, void *arg)
+{
+	struct week *w = arg;
+
+	if (w->holc < ARRAY_SIZE(w->hol))
+		w->hol[w->holc++] = *h;
+
+	return 0;
+}
+
+
+/* The destination of an inbound rule now (office hours, holidays) */
+static const char *irule_dest(struct b2bua *b, const struct store_irule *r,
+			      const char **period)
+{
+	struct week *w = mem_zalloc(sizeof(*w), NULL);
+	enum hours_state hs = HOURS_OPEN;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (w && localtime_r(&now, &tm)) {
+		for (uint32_t d = 0; d < 7; d++)
+			w->days[d].day = d;
+		(void)store_hours_foreach(b->st, week_day, w);
+		(void)store_holiday_foreach(b->st, week_holiday, w);
+		hs = hours_state_at(w->days, w->hol, w->holc, &tm);
+	}
+	mem_deref(w);
+
+	if (hs == HOURS_HOLIDAY && r->dest_holiday[0]) {
+		*period = "holiday";
+		return r->dest_holiday;
+	}
+	if (hs != HOURS_OPEN && r->dest_closed[0]) {
+		*period = hs == HOURS_HOLIDAY ? "holiday" : "outside hours";
+		return r->dest_closed;
+	}
+
+	*period = hs == HOURS_OPEN ? "office hours" : "outside hours";
+	return r->dest_open;
+}
+
+
+static void call_inbound(struct b2bua *b, const struct sip_msg *msg,
+			 struct trunk *t)
+{
+	const struct store_trunk *tc = trunk_conf(t);
+	char called[STORE_NUMBER_MAX], caller[STORE_NUMBER_MAX];
+	struct store_irule *rule;
+	const char *dest, *period;
+	struct did_find df;
+	struct dest d;
+	char why[128];
+
+	const struct pl *cu = &msg->uri.user;
+	const struct pl *fu = &msg->from.uri.user;
+
+	if (!fu->l || fu->l >= sizeof(caller))
+		str_ncpy(caller, "anonymous", sizeof(caller));
+	else
+		pl_strcpy(fu, caller, sizeof(caller));
+
+	if (!tc->inbound) {
+		log_info("trunk %s: inbound calls not allowed", tc->name);
+		refuse(b, msg, caller, 403, "Forbidden");
+		return;
+	}
+
+	/* a registration trunk calls our Contact (its auth ID or nothing):
+	   the DID is then in To */
+	if (!cu->l || !pl_strcmp(cu, tc->auth_user))
+		cu = &msg->to.uri.user;
+
+	if (!cu->l || cu->l >= sizeof(called)) {
+		refuse(b, msg, caller, 404, "Not Found");
+		return;
+	}
+	pl_strcpy(cu, called, sizeof(called));
+
+	rule = mem_zalloc(sizeof(*rule), NULL);
+	if (!rule) {
+		refuse(b, msg, caller, 500, "Server Internal Error");
+		return;
+	}
+
+	df.trunk = tc->name;
+	df.called = called;
+	df.r = rule;
+	df.best = -1;
+	(void)store_irule_foreach(b->st, did_best, &df);
+	if (df.best < 0) {
+		log_info("trunk %s: no inbound rule for DID %s", tc->name,
+			 called);
+		refuse(b, msg, caller, 404, "Not Found");
+		goto out;
+	}
+
+	dest = irule_dest(b, rule, &period);
+	if (dest_parse(&d, dest, why, sizeof(why))) {
+		log_warn("inbound rule '%s': %s", rule->name, why);
+		refuse(b, msg, caller, 500, "Server Internal Error");
+		goto out;
+	}
+
+	log_info("trunk %s: %s -> %s matches rule '%s' (%s): %s", tc->name,
+		 caller, called, rule->name, period, dest);
+
+	switch (d.kind) {
+
+	case DEST_EXTENSION:
+		call_to_extension(b, msg, caller, d.number, t);
+		break;
+
+	case DEST_EXTERNAL:
+		call_outbound(b, msg, caller, d.number, t, called);
+		break;
+
+	default:
+		refuse(b, msg, caller, 603, "Decline");
+		break;
+	}
+
+out:
+	mem_deref(rule);
 }
 
 
@@ -1297,6 +2118,16 @@ static void conn_handler(const struct sip_msg *msg, void *arg)
 				 "Min-SE: %u\r\nContent-Length: 0\r\n\r\n",
 				 b->cfg->session_min_se);
 		goto out;
+	}
+
+	/* carriers do not authenticate: they are known by address */
+	if (b->trunks) {
+		struct trunk *t = trunks_match_inbound(b->trunks, msg);
+
+		if (t) {
+			call_inbound(b, msg, t);
+			goto out;
+		}
 	}
 
 	if (auth_caller(b, msg, &ext))
@@ -1480,6 +2311,19 @@ int b2bua_foreach(struct b2bua *b, b2bua_call_h *h, void *arg)
 	}
 
 	return 0;
+}
+
+
+/**
+ * Let the B2BUA route calls to and from carrier trunks
+ *
+ * @param b  B2BUA
+ * @param ts Trunks (NULL: extension-to-extension calls only)
+ */
+void b2bua_set_trunks(struct b2bua *b, struct trunks *ts)
+{
+	if (b)
+		b->trunks = ts;
 }
 
 
