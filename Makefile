@@ -121,8 +121,11 @@ check-fuzz:
 
 bench: build
 	@scripts/deps.sh bench
+	$(CMAKE) --build $(BUILD) -j$(JOBS) --target relay_bench
 	@$(call step,"bench (bench/run.sh)")
 	bench/run.sh $(BUILD)
+	@$(call step,"media relay CPU per call (bench/media.sh)")
+	bench/media.sh $(BUILD)
 
 clean:
 	@if [ -f var/demo/relaisd.pid ]; then scripts/demo.sh stop $(BUILD); fi
