@@ -8,7 +8,10 @@
  * been handled. So the bytes take exactly the path a phone's packet takes:
  * libre's transport and decoder, then our listeners. Extension 101 is
  * registered at a dead loopback port so that INVITEs reach the B2BUA's
- * routing and forking. Input is capped at 8 KiB.
+ * routing and forking. A carrier trunk at 127.0.0.2 routes every DID to
+ * 101 and takes numbers starting with 0: an input whose first byte is odd
+ * is sent from 127.0.0.2, so it takes the inbound trunk path (DID rules,
+ * SDP through mneg). Input is capped at 8 KiB.
  */
 
 #include <stddef.h>
@@ -42,8 +45,10 @@ static struct {
 	struct registrar *reg;
 	struct media *media;
 	struct b2bua *b2bua;
+	struct trunks *trunks;
 	struct sa sip_addr;
 	int fd;
+	int fd_trunk; /* from the carrier's address: calls from a trunk */
 	bool ready;
 } fz;
 
@@ -90,10 +95,55 @@ static void media_timeout(const char *tag, void *arg)
 }
 
 
+/* A carrier at 127.0.0.2 (any port), every DID to 101, 0... out to it */
+static int trunk_setup(void)
+{
+	struct store_trunk t;
+	struct store_irule ir;
+	struct store_orule orr;
+	char why[128];
+
+	memset(&t, 0, sizeof(t));
+	str_ncpy(t.name, "carrier", sizeof(t.name));
+	if (trunk_profile_apply(&t, "orange-btip", why, sizeof(why)))
+		return EINVAL;
+	str_ncpy(t.kind, "ip", sizeof(t.kind));
+	str_ncpy(t.host, "127.0.0.2", sizeof(t.host));
+	str_ncpy(t.srtp, "allowed", sizeof(t.srtp));
+	t.options_interval = 0;
+	if (trunk_validate(&t, why, sizeof(why)) || store_trunk_add(fz.st, &t))
+		return EINVAL;
+
+	memset(&ir, 0, sizeof(ir));
+	str_ncpy(ir.name, "all", sizeof(ir.name));
+	str_ncpy(ir.did, "*", sizeof(ir.did));
+	str_ncpy(ir.dest_open, "extension:101", sizeof(ir.dest_open));
+	if (store_irule_add(fz.st, &ir))
+		return EINVAL;
+
+	memset(&orr, 0, sizeof(orr));
+	str_ncpy(orr.name, "out", sizeof(orr.name));
+	str_ncpy(orr.prefix, "0", sizeof(orr.prefix));
+	orr.routec = 1;
+	str_ncpy(orr.routes[0].trunk, "carrier", sizeof(orr.routes[0].trunk));
+	orr.routes[0].strip = 1;
+	str_ncpy(orr.routes[0].prepend, "+33", sizeof(orr.routes[0].prepend));
+	if (store_orule_add(fz.st, &orr))
+		return EINVAL;
+
+	if (trunks_alloc(&fz.trunks, fz.ss, fz.st, &fz.cfg))
+		return EINVAL;
+	b2bua_set_trunks(fz.b2bua, fz.trunks);
+
+	return 0;
+}
+
+
 static int setup(void)
 {
 	char why[128];
 	struct store_contact c;
+	struct sa carrier;
 	struct media_conf mc;
 
 	log_setup(LOG_LVL_ERROR, LOG_TARGET_STDERR);
@@ -141,12 +191,21 @@ static int setup(void)
 	if (store_contact_put(fz.st, &c))
 		return EINVAL;
 
+	if (trunk_setup())
+		return EINVAL;
+
 	if (sip_transp_laddr(sipstack_sip(fz.ss), &fz.sip_addr, SIP_TRANSP_UDP,
 			     NULL))
 		return EINVAL;
 
 	fz.fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fz.fd < 0)
+		return EINVAL;
+
+	fz.fd_trunk = socket(AF_INET, SOCK_DGRAM, 0);
+	(void)sa_set_str(&carrier, "127.0.0.2", 0);
+	if (fz.fd_trunk < 0 ||
+	    bind(fz.fd_trunk, &carrier.u.sa, carrier.len) < 0)
 		return EINVAL;
 
 	return 0;
@@ -166,14 +225,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > MAX_INPUT)
 		return 0;
 
-	(void)sendto(fz.fd, data, size, 0, &fz.sip_addr.u.sa, fz.sip_addr.len);
+	/* odd first byte: the datagram comes from the carrier trunk */
+	(void)sendto(size && (data[0] & 1) ? fz.fd_trunk : fz.fd, data, size,
+		     0, &fz.sip_addr.u.sa, fz.sip_addr.len);
 	loop_run(LOOP_MS);
 
 	/* relaisd's answers are not looked at; keep the socket drained */
 	for (int i = 0; i < 16; i++) {
 		uint8_t buf[2048];
 
-		if (recv(fz.fd, buf, sizeof(buf), MSG_DONTWAIT) < 0)
+		if (recv(fz.fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 &&
+		    recv(fz.fd_trunk, buf, sizeof(buf), MSG_DONTWAIT) < 0)
 			break;
 	}
 
