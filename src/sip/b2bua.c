@@ -1900,9 +1900,13 @@ static void call_route(struct b2bua *b, const struct sip_msg *msg,
 	}
 	pl_strcpy(&msg->uri.user, callee, sizeof(callee));
 
-	/* an extension's number wins over any outbound rule */
+	/* an emergency number always goes out (SPEC §6), whatever extension
+	   bears the same number; otherwise an extension's number wins over
+	   any outbound rule */
 	err = store_ext_get(b->st, callee, &callee_ext);
-	if (err == ENOENT && b->trunks) {
+	if (b->trunks &&
+	    (err == ENOENT ||
+	     route_is_emergency(b->cfg->emergency_numbers, callee))) {
 		call_outbound(b, msg, ext->number, callee, NULL, "");
 		return;
 	}

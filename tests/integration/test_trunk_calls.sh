@@ -8,6 +8,8 @@
 #  1. outbound rule prefix 0, strip 1, prepend +33: extension 100 dials
 #     0142000000 and the carrier's Request-URI is sip:+33142000000@...,
 #     with the trunk's caller ID in From and P-Asserted-Identity;
+#  1b. an emergency number (112) that no rule covers still goes out
+#     through a trunk, with event 4099;
 #  2. the trunk's call limit: a second call while one is up gets 503;
 #  3. inbound DID 2304024 reaches extension 101 whether the carrier sends
 #     +448452304024, 08452304024, 0448452304024 or 2304024 (SPEC §3), and
@@ -133,6 +135,16 @@ case "$from" in
 *"sip:+33142000099@"*) pass "From carries the trunk's caller ID" ;;
 *) fail "From is '$from'" ;;
 esac
+
+# ---- 1b. emergency number: no rule has prefix 1, it still goes out -----
+caller sos uac_call 112 -d 500
+finished sos "$CALLER_PID"
+case "$(invite_field orange ruri)" in
+"INVITE sip:112@"*) pass "112 reached the carrier unchanged" ;;
+*) fail "112 did not reach the carrier: '$(invite_field orange ruri)'" ;;
+esac
+check "event 4099 (emergency number dialled) logged" \
+	grep -q "event 4099 .*100 dialled 112" "$RELAIS_LOG"
 
 # ---- 2. call limit: 1 call on orange, the international rule has no
 #         other route --------------------------------------------------
