@@ -432,7 +432,12 @@ static int contact_check(const char *addr, char *why, size_t sz)
 			       "(empty: the address of the interface)",
 			       addr);
 
-	return 0;
+	/* libre 1.1.0 writes the interface address in Via and Contact and
+	   has no way to change it: a public address that would only reach
+	   the SDP would break the calls it claims to fix */
+	return pbx_why(why, sz,
+		       "contact_addr: static NAT addressing is not supported "
+		       "yet; leave it empty (the interface address is used)");
 }
 
 
