@@ -62,12 +62,6 @@ struct b2bua {
 	struct list calls;
 };
 
-enum call_kind {
-	CALL_INTERNAL = 0, /* extension to extension               */
-	CALL_OUTBOUND,	   /* extension (or forward) to a trunk     */
-	CALL_INBOUND,	   /* trunk to an extension                 */
-};
-
 struct fork {
 	struct le le;
 	struct call *call;
@@ -110,7 +104,6 @@ struct call {
 	bool se_required;
 
 	/* calls to and from trunks: SDP through mneg (transcoding, SRTP) */
-	enum call_kind kind;
 	struct mneg *mn;
 	bool mn_wait[2];	 /* we offered toward this side    */
 	struct fork *early_fork; /* whose early SDP A got          */
@@ -1768,7 +1761,6 @@ static void call_to_extension(struct b2bua *b, const struct sip_msg *msg,
 		goto out;
 
 	if (tin) {
-		call->kind = CALL_INBOUND;
 		err = mneg_setup(call, NULL);
 		if (!err)
 			err = media_offer(call, MEDIA_SIDE_A, &body, &desc);
@@ -1859,7 +1851,6 @@ static void call_outbound(struct b2bua *b, const struct sip_msg *msg,
 	if (call_prepare(&call, b, msg, caller, dialled, tin, &body))
 		goto out;
 
-	call->kind = CALL_OUTBOUND;
 	call->emergency = emergency;
 	call->rule = *rule;
 	str_ncpy(call->diversion, diversion, sizeof(call->diversion));
