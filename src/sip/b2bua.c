@@ -1187,7 +1187,8 @@ static int mneg_setup(struct call *call, const struct store_trunk *tb)
 	str_ncpy(call->codecs_b, tb ? tb->codecs : call->b->cfg->codecs,
 		 sizeof(call->codecs_b));
 	pb.codecs = call->codecs_b;
-	pb.srtp = tb ? srtp_mode(tb->srtp) : MNEG_SRTP_ALLOWED;
+	/* phones are offered plain RTP, whatever the trunk's leg uses */
+	pb.srtp = tb ? srtp_mode(tb->srtp) : MNEG_SRTP_DISABLED;
 	pb.t38 = true;
 
 	call->mn = mem_deref(call->mn);
