@@ -2032,6 +2032,14 @@ static void call_inbound(struct b2bua *b, const struct sip_msg *msg,
 	}
 	pl_strcpy(cu, called, sizeof(called));
 
+	/* the trunk's own DID list, when given, bounds what it may call */
+	if (tc->dids[0] && !did_list_match(tc->dids, called)) {
+		log_info("trunk %s: %s is not one of its DIDs (%s)", tc->name,
+			 called, tc->dids);
+		refuse(b, msg, caller, 404, "Not Found");
+		return;
+	}
+
 	rule = mem_zalloc(sizeof(*rule), NULL);
 	if (!rule) {
 		refuse(b, msg, caller, 500, "Server Internal Error");

@@ -48,6 +48,7 @@ ctl trunk add orange --profile orange-btip --kind ip --host 127.0.0.1 \
 	}
 ctl trunk add backup --kind ip --host 127.0.0.1 --port "$PCAR2" \
 	--codecs PCMA,PCMU,telephone-event --options-interval 0 \
+	--dids "+448452304024,08452304024,0448452304024,2304024,2304025,044230409*" \
 	--caller-id +33142000098 >/dev/null ||
 	die "relaisctl trunk add backup"
 ctl outbound add --name international --prefix 00 \
@@ -204,6 +205,17 @@ for did in +448452304024 08452304024 0448452304024 2304024; do
 done
 
 scenario_make "$WORKDIR/carrier_404.xml" carrier_reject CODE=404
+if sipp_run in-notdid "$WORKDIR/carrier_404.xml" \
+	127.0.0.1:"$RELAIS_SIP_PORT" -i 127.0.0.1 -p "$PCAR2" -m 1 \
+	-s 0999999999 -mi 127.0.0.1 -mp "$MPC" -recv_timeout 10000; then
+	pass "a number outside the trunk's DID list: 404"
+else
+	fail "a number outside the trunk's DID list was not refused"
+	sipp_show in-notdid
+fi
+check "the refusal names the DID list" \
+	grep -q "trunk backup: 0999999999 is not one of its DIDs" "$RELAIS_LOG"
+
 if sipp_run in-unknown "$WORKDIR/carrier_404.xml" \
 	127.0.0.1:"$RELAIS_SIP_PORT" -i 127.0.0.1 -p "$PCAR2" -m 1 \
 	-s 2304025 -mi 127.0.0.1 -mp "$MPC" -recv_timeout 10000; then
