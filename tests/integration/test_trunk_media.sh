@@ -26,6 +26,14 @@
 #  3. The reverse of 1: phone 100 registers over TLS with mandatory SRTP,
 #     the carrier is plain RTP over UDP: audio both ways, SRTP on the phone
 #     leg only.
+#  4. Inbound from the SRTP trunk: the carrier of case 1 (TLS, mandatory
+#     SRTP) dials our DID over TLS to relaisd (through a TCP relay that
+#     gives the connection the source 127.0.0.2); relaisd knows the
+#     trunk by the source address 127.0.0.2, matches the inbound rule and
+#     rings phone 100 (plain RTP over UDP), which it must offer RTP/AVP,
+#     not the carrier's RTP/SAVP. Checked: connected, each side heard the
+#     other's tone, relaisd logged "SRTP toward the caller", SRTP on the
+#     carrier leg and plain PCMA/PCMU (no tag) on the phone leg.
 # G.729 is not covered here: Debian has no baresip G.729 module; the unit
 # tests of the codec and relay cover G.729 <-> PCMA.
 
@@ -357,8 +365,110 @@ check "the carrier heard the SRTP phone's $HZ_PHONE Hz tone" \
 check "the SRTP phone heard the carrier's $HZ_CARRIER Hz tone" \
 	ua_heard p3 $HZ_CARRIER
 
+# ==== 4. inbound: SRTP carrier over TLS -> plain RTP phone ==================
+echo "# 4. inbound from the SRTP trunk to a plain RTP phone"
+DID=+33142304024
+ctl inbound add --name main --did 2304024 --open extension:100 \
+	>"$WORKDIR/inbound.out" 2>&1 || {
+	cat "$WORKDIR/inbound.out"
+	fail "relaisctl inbound add main"
+}
+# the carrier presents the certificate of case 1 (relaisd checks it
+# against tls_ca, tls_verify_client=optional); baresip 1.0 does not check
+# relaisd's self-signed one. libre 1.1.0 does not bind its outgoing TCP
+# connections to the listening address, so toward 127.0.0.1 they would
+# come from 127.0.0.1 (a phone, for relaisd): the carrier dials a TCP
+# relay on 127.0.0.2 that connects to relaisd's TLS port from 127.0.0.2
+# (TLS itself is end to end, between baresip and relaisd)
+free_port RELAY_PORT || die "no free port"
+"$PYTHON" - "$CARRIER_IP" "$RELAY_PORT" "$RELAIS_TLS_PORT" <<'PY' \
+	>"$WORKDIR/relay.log" 2>&1 &
+import socket, sys, threading
+ip, port, dst = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+def pump(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+lsn = socket.create_server((ip, port))
+print("relay listening", flush=True)
+while True:
+    c, _ = lsn.accept()
+    u = socket.create_connection(("127.0.0.1", dst), source_address=(ip, 0))
+    for a, b in ((c, u), (u, c)):
+        threading.Thread(target=pump, args=(a, b), daemon=True).start()
+PY
+track $!
+check "the TCP relay listens on $CARRIER_IP:$RELAY_PORT" \
+	wait_for 100 0.1 grep -q "relay listening" "$WORKDIR/relay.log"
+UA_IP=$CARRIER_IP ua_start carrier4 "$CARRIER_AOR" \
+	"regint=0;answermode=auto;mediaenc=srtp-mand" \
+	"$WORKDIR/carrier8k.wav" "sip_certificate $PKI/carrier.pem"
+ctl trunk set carrier --port "$((SIP_carrier4 + 1))" --transport tls \
+	--srtp enforced --codecs PCMA,telephone-event \
+	>"$WORKDIR/trunkset4.out" 2>&1 || {
+	cat "$WORKDIR/trunkset4.out"
+	fail "relaisctl trunk set carrier --transport tls --srtp enforced"
+}
+ua_start p4 "sip:100@127.0.0.1:$RELAIS_SIP_PORT" \
+	"auth_pass=$PW100;regint=300;answermode=auto" "$WORKDIR/phone8k.wav"
+check "the carrier is up (cons on $CONS_carrier4)" \
+	wait_for 100 0.1 ua_listening carrier4 tls
+check "phone 100 registered (UDP)" wait_for 100 0.1 ua_registered 100 p4
+
+capture_start rtp4 "udp and portrange $RELAIS_RTP_MIN-$RELAIS_RTP_MAX" ||
+	fail "tshark did not start capturing RTP"
+MARK=$(log_lines)
+cmd carrier4 "/dial sip:$DID@$CARRIER_IP:$RELAY_PORT;transport=tls"
+if wait_for 150 0.1 connected; then
+	pass "carrier -> $DID over TLS -> phone 100: connected"
+	# side A is the caller (the carrier), side B phone 100
+	PORT_A=$(active port_a)
+	PORT_B=$(active port_b)
+	echo "     relaisd RTP ports: carrier side $PORT_A, phone side" \
+		"$PORT_B"
+	sleep 3 # audio both ways, measured below
+	cmd carrier4 "/hangup"
+	check "the inbound call ended" wait_for 100 0.1 no_call
+	capture_stop
+	check "relaisd logged SRTP toward the caller (the carrier)" \
+		log_since "$MARK" "SRTP toward the caller"
+	check "the carrier's SRTP is on ($SUITE)" \
+		grep -qF "SRTP is Enabled (cryptosuite=$SUITE)" \
+		"$WORKDIR/ua-carrier4/out.txt"
+	check "phone 100 was offered plain RTP (no SRTP there)" \
+		bash -c "! grep -q 'SRTP is Enabled' '$WORKDIR/ua-p4/out.txt'"
+	leg "carrier -> relaisd (SRTP)" rtp4 "$PORT_A" dst 8 170 srtp
+	leg "relaisd -> carrier (SRTP)" rtp4 "$PORT_A" src 8 170 srtp
+	# plain G.711 toward the phone: 160 bytes, no 10-byte tag
+	leg "relaisd -> phone (plain)" rtp4 "$PORT_B" src "0|8" 160 rtp
+	leg "phone -> relaisd (plain)" rtp4 "$PORT_B" dst "0|8" 160 rtp
+else
+	fail "carrier -> $DID -> phone 100: the call is not connected" \
+		"(state: '$(call_state)')"
+	cmd carrier4 "/hangup"
+fi
+capture_stop
+ua_stop p4
+ua_stop carrier4
+check "phone 100 heard the SRTP carrier's $HZ_CARRIER Hz tone" \
+	ua_heard p4 $HZ_CARRIER
+check "the SRTP carrier heard phone 100's $HZ_PHONE Hz tone" \
+	ua_heard carrier4 $HZ_PHONE
+
 if [ "$TESTS_FAILED" -ne 0 ]; then
-	for u in carrier1 p1 p1b carrier2 p2 carrier3 p3; do
+	for u in carrier1 p1 p1b carrier2 p2 carrier3 p3 carrier4 p4; do
 		show_ua "$u"
 	done
 fi
