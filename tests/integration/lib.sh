@@ -429,6 +429,22 @@ sipp_bg()
 	track "$SIPP_PID"
 }
 
+# sipp_bg_again NAME SCENARIO [ARGS...]: sipp_bg for a sipp taking over a
+# port another process of the test just released: started again (at most
+# 10 times, 0.5 s apart) while it dies at once, e.g. on "Unable to bind"
+sipp_bg_again()
+{
+	local i
+
+	for ((i = 0; i < 10; i++)); do
+		sipp_bg "$@" || return 1
+		sleep 0.5
+		kill -0 "$SIPP_PID" 2>/dev/null && return 0
+		wait "$SIPP_PID" 2>/dev/null
+	done
+	return 1
+}
+
 # sipp_wait PID: wait for a background sipp, return its status
 sipp_wait()
 {

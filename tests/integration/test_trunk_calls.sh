@@ -261,7 +261,9 @@ expect_eq "backup Request-URI" "INVITE sip:+33142000000@127.0.0.1:$PCAR2" \
 check "event 12289 (backup route used) logged" \
 	grep -q "event 12289 " "$RELAIS_LOG"
 
-carrier orange2 "$PCAR1" "$MPC_END"
+sipp_bg_again orange2 carrier -i 127.0.0.1 -p "$PCAR1" -m 1000 \
+	-mi 127.0.0.1 -mp "$MPC_END" -rtp_echo ||
+	fail "the nominal carrier cannot listen on $PCAR1 again"
 check "orange comes back up when it answers again" \
 	wait_for 150 0.2 trunk_is orange up
 caller fb uac_call 0142000000 -d 500

@@ -151,7 +151,8 @@ check "event 4100: probed up -> down (no answer to OPTIONS)" \
 expect_eq "trunk list shows why" "no answer to OPTIONS" \
 	"$(trunk_field probed last_error)"
 
-sipp_bg probe2 carrier -i 127.0.0.1 -p "$PPROBE" -m 100000
+sipp_bg_again probe2 carrier -i 127.0.0.1 -p "$PPROBE" -m 100000 ||
+	fail "the carrier cannot listen on $PPROBE again"
 check "probed trunk up again when the carrier answers" \
 	wait_for 150 0.2 trunk_is probed up
 check "event 4100: probed down -> up" \
