@@ -8,6 +8,9 @@
 #      memory per call (VmRSS before vs. during) and relaisd's CPU
 #   3. call setups per second: INVITE/407/INVITE/180/200/ACK/BYE with media
 #      anchored (relay ports allocated, SDP rewritten), no RTP
+#   4. outbound call setups per second through an IP trunk: the same calls
+#      to 0142000000, routed by an outbound rule (strip 1, prepend +33) to
+#      a sipp carrier (bench/carrier_answer.xml) answering 180/200
 #
 # The 10,000 extensions are written straight into the SQLite database
 # (HA1 hashes precomputed) before relaisd starts. Everything runs on
@@ -15,7 +18,10 @@
 # bounded, the whole run stays under 10 minutes.
 #
 # Knobs: BENCH_USERS (10000), BENCH_REG_RATE (5000/s), BENCH_CALLS (2000),
-# BENCH_CALL_RATE (500/s), BENCH_CONCURRENT (200), BENCH_HOLD_S (20).
+# BENCH_CALL_RATE (500/s, sections 3 and 4), BENCH_CONCURRENT (200),
+# BENCH_HOLD_S (20), BENCH_SETTLE_S (33: pause before section 4),
+# BENCH_TRACE_MSG=1 (sipp traces every message into WORKDIR/NAME.msg;
+# KEEP_WORKDIR=1 keeps them).
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 export SRC_DIR=${SRC_DIR:-$(cd "$BENCH_DIR/.." && pwd)}
@@ -33,6 +39,7 @@ CALLS=${BENCH_CALLS:-2000}
 CALL_RATE=${BENCH_CALL_RATE:-500}
 CONCURRENT=${BENCH_CONCURRENT:-200}
 HOLD_S=${BENCH_HOLD_S:-20}
+SETTLE_S=${BENCH_SETTLE_S:-33}
 FIRST=10000 # extensions FIRST .. FIRST + USERS - 1
 
 # lib.sh: relaisd start/stop on free ports, sipp helpers, cleanup trap
@@ -71,6 +78,52 @@ cpu_ticks()
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null
 }
 
+# udp_drops [PORT]: datagrams dropped because a socket's receive buffer
+# was full: on the whole host, or on the UDP sockets bound to PORT
+udp_drops()
+{
+	if [ -z "${1:-}" ]; then
+		awk '/^Udp:/ { if (!n++) { for (i = 2; i <= NF; i++) h[$i] = i }
+			else print $h["RcvbufErrors"] }' /proc/net/snmp 2>/dev/null
+		return
+	fi
+	awk -v port="$(printf '%04X' "$1")" 'NR > 1 {
+		split($2, a, ":"); if (a[2] == port) d += $NF }
+		END { print d + 0 }' /proc/net/udp 2>/dev/null
+}
+
+# load_start, load_stop, load_report: relaisd's CPU, and the datagrams
+# dropped at relaisd's SIP socket and elsewhere on the host (the sipp
+# sockets), from load_start to load_stop
+load_start()
+{
+	LOAD_T0=$(now)
+	LOAD_C0=$(cpu_ticks "$PID")
+	LOAD_D0=$(udp_drops)
+	LOAD_R0=$(udp_drops "$RELAIS_SIP_PORT")
+}
+
+load_stop()
+{
+	LOAD_T1=$(now)
+	LOAD_C1=$(cpu_ticks "$PID")
+	LOAD_D1=$(udp_drops)
+	LOAD_R1=$(udp_drops "$RELAIS_SIP_PORT")
+}
+
+load_report()
+{
+	local r=$((${LOAD_R1:-0} - ${LOAD_R0:-0}))
+
+	figure "  relaisd CPU" \
+		"$(awk -v a="$LOAD_C0" -v b="$LOAD_C1" -v t0="$LOAD_T0" \
+			-v t1="$LOAD_T1" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+			if (t1 > t0) printf "%.0f%% of one core",
+				100 * (b - a) / hz / (t1 - t0) }')"
+	figure "  UDP drops, full buffer: relaisd / others" \
+		"$r / $((${LOAD_D1:-0} - ${LOAD_D0:-0} - r))"
+}
+
 # sipp_counts NAME: "successful failed" from a sipp statistics file
 sipp_counts()
 {
@@ -79,22 +132,76 @@ sipp_counts()
 		END { print s + 0, f + 0 }' "$WORKDIR/$1.csv" 2>/dev/null
 }
 
-# failures NAME: the unexpected answers of a sipp run, by status code
+# failures NAME: why calls of a sipp run failed. From its statistics file
+# the non-zero failure counters, the messages that matched no call any
+# more (OutOfCallMsgs: late answers to retransmissions), sipp's own
+# retransmissions and watchdog alarms (sipp itself late); from its error
+# file the unexpected messages, by what came instead of what the
+# scenario expected (a status code or a request's method).
 failures()
 {
-	local codes
-	codes=$(grep -o "received 'SIP/2.0 [0-9]*" "$WORKDIR/$1.err" \
-		2>/dev/null | awk '{ print $3 }' | sort | uniq -c |
-		awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
-	if [ -n "$codes" ]; then
-		figure "  unexpected answers ($1)" "$codes"
-	fi
+	local f="$WORKDIR/$1.err" re what
+
+	what=$(awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next }
+		{ for (i in h) v[i] = $i }
+		END { for (i = 1; i in h; i++) {
+			n = h[i]
+			if (n !~ /\(C\)$/ || n == "FailedCall(C)" || v[i] + 0 == 0)
+				continue
+			if (n !~ /^(Failed|OutOfCall|DeadCall|Retrans|Watchdog)/)
+				continue
+			sub(/\(C\)$/, "", n)
+			printf "%s%s %s", sep, n, v[i]; sep = ", "
+		} }' "$WORKDIR/$1.csv" 2>/dev/null)
+	[ -n "$what" ] && figure "  sipp counters ($1)" "$what"
+
+	[ -s "$f" ] || return 0
+	re="s/.*while expecting '\([^']*\)'.*received "
+	re="$re'\(SIP\/2\.0 \)\{0,1\}\([^ ']*\).*/\3 \1/p"
+	what=$(sed -n "$re" "$f" | sort | uniq -c | sort -rn |
+		awk '{ printf "%s%s instead of %s x%s", sep, $2, $3, $1;
+			sep = ", " }')
+	[ -n "$what" ] && figure "  unexpected answers ($1)" "$what"
+	return 0
 }
 
 # stats NAME: sipp options writing statistics to WORKDIR/NAME.csv
 stats()
 {
 	STATS=(-trace_stat -stf "$WORKDIR/$1.csv" -fd 1)
+}
+
+# sipp_quiet_run / sipp_quiet_bg NAME SCENARIO [ARGS...]: sipp_run and
+# sipp_bg without the trace of every message (-trace_msg) unless
+# BENCH_TRACE_MSG=1; errors (NAME.err) and statistics are still written
+sipp_quiet()
+{
+	local i cmd=()
+
+	sipp_args "$@" || return 1
+	[ "${BENCH_TRACE_MSG:-0}" = 1 ] && return 0
+	for ((i = 0; i < ${#SIPP_CMD[@]}; i++)); do
+		case "${SIPP_CMD[i]}" in
+		-trace_msg) ;;
+		-message_file) i=$((i + 1)) ;;
+		*) cmd+=("${SIPP_CMD[i]}") ;;
+		esac
+	done
+	SIPP_CMD=("${cmd[@]}")
+}
+
+sipp_quiet_run()
+{
+	sipp_quiet "$@" || return 1
+	"${SIPP_CMD[@]}" >"$WORKDIR/$1.out" 2>&1 </dev/null
+}
+
+sipp_quiet_bg()
+{
+	sipp_quiet "$@" || return 1
+	"${SIPP_CMD[@]}" >"$WORKDIR/$1.out" 2>&1 </dev/null &
+	SIPP_PID=$!
+	track "$SIPP_PID"
 }
 
 echo "==== relaisd bench ($(nproc) cores; $USERS extensions)"
@@ -140,23 +247,27 @@ free_range 4 MPB MPB_END
 # ---- 1. registrations ----------------------------------------------------
 echo "---- registrations: $USERS users, target rate $REG_RATE/s"
 stats reg
+load_start
 t0=$(now)
-SIPP_TIMEOUT=240 sipp_run reg reg_ok 127.0.0.1:"$RELAIS_SIP_PORT" \
+SIPP_TIMEOUT=240 sipp_quiet_run reg reg_ok 127.0.0.1:"$RELAIS_SIP_PORT" \
 	-i 127.0.0.1 -p "$PREG" -inf "$WORKDIR/users.csv" -set expires 3600 \
 	-r "$REG_RATE" -l 1000 -m "$USERS" -recv_timeout 10000 \
 	-timeout 200 "${STATS[@]}"
 t1=$(now)
+load_stop
 read -r ok ko < <(sipp_counts reg)
 el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 figure "registrations OK / failed" "${ok:-0} / ${ko:-0} in $el s"
 figure "registrations per second" "$(rate "${ok:-0}" "$el")"
+load_report
 failures reg
 figure "relaisd VmRSS after registrations" "$(rss_kb "$PID") KiB"
 
 # Every extension's contact is 127.0.0.1:PREG: one sipp UAS answers there
 # for all of them, echoing RTP.
-SIPP_TIMEOUT=480 sipp_bg uas uas_answer -i 127.0.0.1 -p "$PREG" -mi 127.0.0.1 \
-	-mp "$MPB" -rtp_echo -recv_timeout 60000
+SIPP_TIMEOUT=480 sipp_quiet_bg uas "$BENCH_DIR/callee_answer.xml" \
+	-i 127.0.0.1 -p "$PREG" -mi 127.0.0.1 -mp "$MPB" -rtp_echo \
+	-recv_timeout $(((HOLD_S + 60) * 1000))
 UAS_PID=$SIPP_PID
 wait_for 50 0.1 bash -c "[ -n \"\$(ss -Hlnu '( sport = :$PREG )')\" ]"
 
@@ -173,9 +284,30 @@ active()
 		2>/dev/null || echo 0
 }
 
+idle()
+{
+	[ "$(active)" -eq 0 ]
+}
+
+# still_up: after a section, the calls relaisd still holds once every sipp
+# is done (at most 15 s later), e.g. one whose ACK and BYE were both lost:
+# uac_setup.xml takes a retransmitted 200 of the INVITE for the answer to
+# its BYE (sipp matches a response's CSeq method against every request
+# the scenario sent) and counts such a call as successful
+still_up()
+{
+	local n
+
+	wait_for 150 0.1 idle
+	n=$(active)
+	if [ "${n:-0}" -gt 0 ]; then
+		figure "  calls still up in relaisd 15 s later" "$n"
+	fi
+}
+
 rss_before=$(rss_kb "$PID")
 stats hold
-SIPP_TIMEOUT=$((HOLD_S + 120)) sipp_bg hold "$WORKDIR/uac_hold.xml" \
+SIPP_TIMEOUT=$((HOLD_S + 120)) sipp_quiet_bg hold "$WORKDIR/uac_hold.xml" \
 	127.0.0.1:"$RELAIS_SIP_PORT" -i 127.0.0.1 -p "$PCALL" -s $((FIRST + 2)) \
 	-inf "$WORKDIR/users.csv" -mi 127.0.0.1 -mp "$MPA" \
 	-auth_uri "$((FIRST + 2))@127.0.0.1:$RELAIS_SIP_PORT" \
@@ -217,22 +349,105 @@ figure "relaisd VmRSS after the calls" "$(rss_kb "$PID") KiB"
 # ---- 3. call setups ------------------------------------------------------
 echo "---- call setups: $CALLS calls, target rate $CALL_RATE/s"
 stats setup
+load_start
 t0=$(now)
-SIPP_TIMEOUT=180 sipp_run setup "$BENCH_DIR/uac_setup.xml" \
+SIPP_TIMEOUT=180 sipp_quiet_run setup "$BENCH_DIR/uac_setup.xml" \
 	127.0.0.1:"$RELAIS_SIP_PORT" -i 127.0.0.1 -p "$PCALL" -s $((FIRST + 1)) \
 	-inf "$WORKDIR/users.csv" -mi 127.0.0.1 -mp "$MPA" \
 	-auth_uri "$((FIRST + 1))@127.0.0.1:$RELAIS_SIP_PORT" \
 	-r "$CALL_RATE" -l 500 -m "$CALLS" -d 100 -recv_timeout 10000 \
 	-timeout 150 "${STATS[@]}"
 t1=$(now)
+load_stop
 read -r ok ko < <(sipp_counts setup)
 el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 figure "calls OK / failed (100 ms each)" "${ok:-0} / ${ko:-0} in $el s"
 figure "call setups per second" "$(rate "${ok:-0}" "$el")"
+load_report
 failures setup
+failures uas
+still_up
 figure "relaisd VmRSS after the call setups" "$(rss_kb "$PID") KiB"
 
 kill_pid "$UAS_PID"
+
+# ---- 4. outbound call setups through a trunk ------------------------------
+# An IP trunk toward a sipp carrier on loopback (no OPTIONS probes) and the
+# rule "prefix 0, strip 1, prepend +33": each call of section 3's caller
+# scenario to 0142000000 leaves relaisd as an INVITE to +33142000000.
+echo "---- trunk call setups: $CALLS calls to 0142000000," \
+	"target rate $CALL_RATE/s"
+
+# libre keeps every finished transaction, with its timer, for 64 * T1 =
+# 32 s, and each tmr_start() walks its sorted list of timers: section 3's
+# leftovers (about 3 timers a call) would slow this section down. Start
+# it on a settled relaisd, as section 3 is.
+wait_for 100 0.1 idle
+echo "     waiting ${SETTLE_S}s for section 3's transactions to end"
+sleep "$SETTLE_S"
+free_port PTRUNK
+free_range 4 MPC MPC_END
+ctl trunk add bench --kind ip --host 127.0.0.1 --port "$PTRUNK" \
+	--options-interval 0 --max-calls 1000 \
+	--codecs PCMA,PCMU,telephone-event >"$WORKDIR/trunk.out" 2>&1 &&
+	ctl outbound add --name bench --prefix 0 --route bench:1:+33 \
+		>>"$WORKDIR/trunk.out" 2>&1 ||
+	{
+		cat "$WORKDIR/trunk.out"
+		die "relaisctl cannot add the bench trunk or its rule"
+	}
+
+# the carrier: one sipp call per INVITE; it leaves on its own after CALLS
+# calls, or is stopped once the caller is done
+stats carrier
+SIPP_TIMEOUT=240 sipp_quiet_bg carrier "$BENCH_DIR/carrier_answer.xml" \
+	-i 127.0.0.1 -p "$PTRUNK" -mi 127.0.0.1 -mp "$MPC" -m "$CALLS" \
+	-recv_timeout 30000 "${STATS[@]}"
+CARRIER_PID=$SIPP_PID
+wait_for 50 0.1 bash -c "[ -n \"\$(ss -Hlnu '( sport = :$PTRUNK )')\" ]"
+trunk_state()
+{
+	ctl --json trunk list 2>/dev/null |
+		json_query "[t['state'] for t in j if t['name'] == 'bench']" \
+			2>/dev/null
+}
+trunk_up()
+{
+	[ "$(trunk_state)" = up ]
+}
+wait_for 50 0.1 trunk_up ||
+	echo "     trunk bench is '$(trunk_state)', not up"
+
+stats trunk
+load_start
+t0=$(now)
+SIPP_TIMEOUT=180 sipp_quiet_run trunk "$BENCH_DIR/uac_setup.xml" \
+	127.0.0.1:"$RELAIS_SIP_PORT" -i 127.0.0.1 -p "$PCALL" -s 0142000000 \
+	-inf "$WORKDIR/users.csv" -mi 127.0.0.1 -mp "$MPA" \
+	-auth_uri "0142000000@127.0.0.1:$RELAIS_SIP_PORT" \
+	-r "$CALL_RATE" -l 500 -m "$CALLS" -d 100 -recv_timeout 10000 \
+	-timeout 150 "${STATS[@]}"
+t1=$(now)
+load_stop
+gone()
+{
+	! kill -0 "$1" 2>/dev/null
+}
+wait_for 150 0.1 gone "$CARRIER_PID"
+kill_pid "$CARRIER_PID"
+read -r ok ko < <(sipp_counts trunk)
+read -r cok cko < <(sipp_counts carrier)
+el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+figure "trunk calls OK / failed (100 ms each)" \
+	"${ok:-0} / ${ko:-0} in $el s"
+figure "trunk call setups per second" "$(rate "${ok:-0}" "$el")"
+load_report
+figure "  carrier side: calls OK / failed" "${cok:-0} / ${cko:-0}"
+failures trunk
+failures carrier
+still_up
+figure "relaisd VmRSS after the trunk call setups" "$(rss_kb "$PID") KiB"
+
 relais_stop || true
 
 echo
