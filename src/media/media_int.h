@@ -17,6 +17,19 @@ struct portpool;
 
 struct portpool *media_pool(const struct media *m);
 
+/* ---- SDP text (sdptext.c) ----------------------------------------- */
+
+struct pl;
+struct sa;
+
+int sdptext_tokens(const struct pl *val, struct pl *tokv, size_t max,
+		   size_t *n);
+void sdptext_attr(const struct pl *val, struct pl *name, struct pl *value);
+bool sdptext_dir(const struct pl *name, enum sdprw_dir *dir);
+int sdptext_conn(const struct pl *nettype, const struct pl *addrtype,
+		 const struct pl *addr, struct sa *sa);
+int sdptext_c(const struct pl *val, struct sa *sa);
+
 /* ---- transcoding (codec.c) ----------------------------------------- */
 
 enum {

@@ -27,6 +27,7 @@
 #include <re.h>
 #include "core/core.h"
 #include "media/media.h"
+#include "media/media_int.h"
 
 #define DEBUG_MODULE "mneg"
 
@@ -251,78 +252,13 @@ static void mneg_destructor(void *arg)
 }
 
 
-/* ---- parsing ---------------------------------------------------------- */
-
-/* Split on runs of blanks; more than max tokens is E2BIG */
-static int tokens(const struct pl *val, struct pl *tokv, size_t max, size_t *n)
-{
-	size_t i = 0, c = 0;
-
-	while (i < val->l) {
-		size_t start;
-
-		while (i < val->l && (val->p[i] == ' ' || val->p[i] == '\t'))
-			++i;
-		if (i == val->l)
-			break;
-
-		if (c == max)
-			return E2BIG;
-
-		start = i;
-		while (i < val->l && val->p[i] != ' ' && val->p[i] != '\t')
-			++i;
-
-		tokv[c].p = val->p + start;
-		tokv[c].l = i - start;
-		++c;
-	}
-
-	*n = c;
-
-	return 0;
-}
-
-
-/* Split "name:value" of an a= line; value is empty without ':' */
-static void attr_split(const struct pl *val, struct pl *name, struct pl *value)
-{
-	const char *colon = pl_strchr(val, ':');
-
-	if (!colon) {
-		*name = *val;
-		value->p = val->p + val->l;
-		value->l = 0;
-		return;
-	}
-
-	name->p = val->p;
-	name->l = (size_t)(colon - val->p);
-	value->p = colon + 1;
-	value->l = val->l - name->l - 1;
-}
-
-
 /* Cut a pl at the first ch, if any */
-static void pl_cut(struct pl *pl, char ch)
+static void cut_at(struct pl *pl, char ch)
 {
 	const char *p = pl_strchr(pl, ch);
 
 	if (p)
 		pl->l = (size_t)(p - pl->p);
-}
-
-
-static bool dir_parse(const struct pl *name, enum sdprw_dir *dir)
-{
-	for (int d = SDPRW_DIR_SENDRECV; d <= SDPRW_DIR_INACTIVE; d++) {
-		if (!pl_strcmp(name, dir_names[d])) {
-			*dir = (enum sdprw_dir)d;
-			return true;
-		}
-	}
-
-	return false;
 }
 
 
@@ -336,44 +272,6 @@ static int pt_parse(const struct pl *pl, uint8_t *pt)
 	*pt = (uint8_t)v;
 
 	return 0;
-}
-
-
-/* "IN IP4 192.0.2.1" (a multicast "/ttl" suffix is cut off) */
-static int conn_parse(const struct pl *nettype, const struct pl *addrtype,
-		      const struct pl *addr, struct sa *sa)
-{
-	struct pl a = *addr;
-	int af;
-
-	if (pl_strcmp(nettype, "IN"))
-		return EBADMSG;
-
-	if (!pl_strcmp(addrtype, "IP4"))
-		af = AF_INET;
-	else if (!pl_strcmp(addrtype, "IP6"))
-		af = AF_INET6;
-	else
-		return EBADMSG;
-
-	pl_cut(&a, '/');
-
-	if (!a.l || sa_set(sa, &a, 0) || sa_af(sa) != af)
-		return EBADMSG;
-
-	return 0;
-}
-
-
-static int c_parse(const struct pl *val, struct sa *sa)
-{
-	struct pl tokv[MAX_TOKENS];
-	size_t n;
-
-	if (tokens(val, tokv, MAX_TOKENS, &n) || n != 3)
-		return EBADMSG;
-
-	return conn_parse(&tokv[0], &tokv[1], &tokv[2], sa);
 }
 
 
@@ -429,11 +327,11 @@ static int m_parse(struct rxmedia *ms, const struct pl *val)
 	bool seen[PT_MAX + 1];
 	size_t n;
 
-	if (tokens(val, tokv, ARRAY_SIZE(tokv), &n) || n < 4)
+	if (sdptext_tokens(val, tokv, ARRAY_SIZE(tokv), &n) || n < 4)
 		return EBADMSG;
 
 	port = tokv[1];
-	pl_cut(&port, '/');
+	cut_at(&port, '/');
 	if (num_u32(&port, 0, 65535, &ms->port))
 		return EBADMSG;
 
@@ -486,7 +384,7 @@ static int rtcp_parse(struct rxmedia *ms, const struct pl *value)
 	struct pl tokv[MAX_TOKENS];
 	size_t n;
 
-	if (tokens(value, tokv, MAX_TOKENS, &n) || (n != 1 && n != 4))
+	if (sdptext_tokens(value, tokv, MAX_TOKENS, &n) || (n != 1 && n != 4))
 		return EBADMSG;
 
 	if (num_u32(&tokv[0], 1, 65535, &ms->rtcp_port))
@@ -495,7 +393,7 @@ static int rtcp_parse(struct rxmedia *ms, const struct pl *value)
 	ms->has_rtcp = true;
 
 	if (n == 4) {
-		if (conn_parse(&tokv[1], &tokv[2], &tokv[3], &ms->rtcp_addr))
+		if (sdptext_conn(&tokv[1], &tokv[2], &tokv[3], &ms->rtcp_addr))
 			return EBADMSG;
 		ms->has_rtcp_addr = true;
 	}
@@ -513,17 +411,18 @@ static int rtpmap_parse(struct rxmedia *ms, const struct pl *value)
 	uint8_t pt;
 	size_t n;
 
-	if (tokens(value, tokv, 2, &n) || n != 2 || pt_parse(&tokv[0], &pt))
+	if (sdptext_tokens(value, tokv, 2, &n) || n != 2 ||
+	    pt_parse(&tokv[0], &pt))
 		return EBADMSG;
 
 	name = tokv[1];
-	pl_cut(&name, '/');
+	cut_at(&name, '/');
 	if (!name.l || name.l == tokv[1].l)
 		return EBADMSG;
 
 	clock.p = name.p + name.l + 1;
 	clock.l = tokv[1].l - name.l - 1;
-	pl_cut(&clock, '/');
+	cut_at(&clock, '/');
 	if (num_u32(&clock, 1, UINT32_MAX, &rate))
 		return EBADMSG;
 
@@ -550,7 +449,7 @@ static int fmtp_parse(const struct pl *value)
 	struct pl pt = *value;
 	uint8_t v;
 
-	pl_cut(&pt, ' ');
+	cut_at(&pt, ' ');
 	return pt_parse(&pt, &v);
 }
 
@@ -626,7 +525,7 @@ static int crypto_parse(struct rxmedia *ms, const struct pl *value)
 	uint32_t tag;
 	size_t n;
 
-	if (tokens(value, tokv, MAX_TOKENS, &n) || n < 3)
+	if (sdptext_tokens(value, tokv, MAX_TOKENS, &n) || n < 3)
 		return EBADMSG;
 
 	if (num_u32(&tokv[0], 0, CRYPTO_TAG_MAX, &tag))
@@ -636,12 +535,12 @@ static int crypto_parse(struct rxmedia *ms, const struct pl *value)
 		return 0;
 
 	key = tokv[2];
-	pl_cut(&key, ';'); /* more keys: the first one is used */
+	cut_at(&key, ';'); /* more keys: the first one is used */
 	if (key.l < 7 || memcmp(key.p, "inline:", 7))
 		return EBADMSG;
 
 	pl_advance(&key, 7);
-	pl_cut(&key, '|'); /* lifetime and MKI are ignored */
+	cut_at(&key, '|'); /* lifetime and MKI are ignored */
 
 	if (ms->cryptoc == MAX_CRYPTO)
 		return EBADMSG;
@@ -663,11 +562,11 @@ static int media_attr(struct rxmedia *ms, const struct pl *val)
 	struct pl name, value;
 	enum sdprw_dir dir;
 
-	attr_split(val, &name, &value);
+	sdptext_attr(val, &name, &value);
 	if (!name.l)
 		return EBADMSG;
 
-	if (dir_parse(&name, &dir)) {
+	if (sdptext_dir(&name, &dir)) {
 		ms->has_dir = true;
 		ms->dir = dir;
 		return 0;
@@ -723,19 +622,19 @@ static int line_parse(struct rxdoc *doc, struct rxmedia **msp, char type,
 	case 'c':
 		if (ms) {
 			ms->has_c = true;
-			return c_parse(val, &ms->caddr);
+			return sdptext_c(val, &ms->caddr);
 		}
 		doc->has_c = true;
-		return c_parse(val, &doc->caddr);
+		return sdptext_c(val, &doc->caddr);
 
 	case 'a':
 		if (ms)
 			return media_attr(ms, val);
 
-		attr_split(val, &name, &value);
+		sdptext_attr(val, &name, &value);
 		if (!name.l)
 			return EBADMSG;
-		if (dir_parse(&name, &dir)) {
+		if (sdptext_dir(&name, &dir)) {
 			doc->has_dir = true;
 			doc->dir = dir;
 		}
@@ -924,7 +823,7 @@ static int pol_parse(struct pol *pol, const struct mneg_policy *mp)
 		struct pl item = list;
 		enum media_codec codec;
 
-		pl_cut(&item, ',');
+		cut_at(&item, ',');
 		pl_advance(&list, (ssize_t)item.l + (item.l < list.l));
 		text_trim(&item);
 

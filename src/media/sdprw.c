@@ -19,6 +19,7 @@
 #include <re.h>
 #include "core/core.h"
 #include "media/media.h"
+#include "media/media_int.h"
 
 #define DEBUG_MODULE "sdprw"
 
@@ -109,74 +110,11 @@ static void doc_destructor(void *arg)
 }
 
 
-/* Split on runs of blanks; at most max tokens, the rest is an error */
-static int tokens(const struct pl *val, struct pl *tokv, size_t max, size_t *n)
-{
-	size_t i = 0, c = 0;
-
-	while (i < val->l) {
-		size_t start;
-
-		while (i < val->l && (val->p[i] == ' ' || val->p[i] == '\t'))
-			++i;
-		if (i == val->l)
-			break;
-
-		if (c == max)
-			return E2BIG;
-
-		start = i;
-		while (i < val->l && val->p[i] != ' ' && val->p[i] != '\t')
-			++i;
-
-		tokv[c].p = val->p + start;
-		tokv[c].l = i - start;
-		++c;
-	}
-
-	*n = c;
-
-	return 0;
-}
-
-
-/* Split "name:value" of an a= line; value is empty without ':' */
-static void attr_split(const struct pl *val, struct pl *name, struct pl *value)
-{
-	const char *colon = pl_strchr(val, ':');
-
-	if (!colon) {
-		*name = *val;
-		value->p = val->p + val->l;
-		value->l = 0;
-		return;
-	}
-
-	name->p = val->p;
-	name->l = (size_t)(colon - val->p);
-	value->p = colon + 1;
-	value->l = val->l - name->l - 1;
-}
-
-
 static bool is_ice_attr(const struct pl *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(ice_attrs); i++) {
 		if (!pl_strcasecmp(name, ice_attrs[i]))
 			return true;
-	}
-
-	return false;
-}
-
-
-static bool dir_parse(const struct pl *name, enum sdprw_dir *dir)
-{
-	for (int d = SDPRW_DIR_SENDRECV; d <= SDPRW_DIR_INACTIVE; d++) {
-		if (!pl_strcmp(name, dir_names[d])) {
-			*dir = (enum sdprw_dir)d;
-			return true;
-		}
 	}
 
 	return false;
@@ -189,46 +127,6 @@ static int pt_parse(const struct pl *pl, uint32_t *pt)
 }
 
 
-/* "IN IP4 192.0.2.1" (a multicast "/ttl" suffix is cut off) */
-static int conn_parse(const struct pl *nettype, const struct pl *addrtype,
-		      const struct pl *addr, struct sa *sa)
-{
-	struct pl a = *addr;
-	const char *slash = pl_strchr(&a, '/');
-	int af;
-
-	if (pl_strcmp(nettype, "IN"))
-		return EBADMSG;
-
-	if (!pl_strcmp(addrtype, "IP4"))
-		af = AF_INET;
-	else if (!pl_strcmp(addrtype, "IP6"))
-		af = AF_INET6;
-	else
-		return EBADMSG;
-
-	if (slash)
-		a.l = (size_t)(slash - a.p);
-
-	if (!a.l || sa_set(sa, &a, 0) || sa_af(sa) != af)
-		return EBADMSG;
-
-	return 0;
-}
-
-
-static int c_parse(const struct pl *val, struct sa *sa)
-{
-	struct pl tokv[SDP_MAX_TOKENS];
-	size_t n;
-
-	if (tokens(val, tokv, SDP_MAX_TOKENS, &n) || n != 3)
-		return EBADMSG;
-
-	return conn_parse(&tokv[0], &tokv[1], &tokv[2], sa);
-}
-
-
 static int o_parse(struct sdpdoc *sdp, const struct pl *val)
 {
 	struct pl tokv[SDP_MAX_TOKENS];
@@ -237,7 +135,7 @@ static int o_parse(struct sdpdoc *sdp, const struct pl *val)
 	if (pl_isset(&sdp->o_user))
 		return EBADMSG; /* a second o= */
 
-	if (tokens(val, tokv, SDP_MAX_TOKENS, &n) || n != 6)
+	if (sdptext_tokens(val, tokv, SDP_MAX_TOKENS, &n) || n != 6)
 		return EBADMSG;
 
 	/* the peer's address is replaced, but must make sense */
@@ -261,7 +159,7 @@ static int m_parse(struct msect *ms, const struct pl *val)
 	size_t n;
 	int err;
 
-	err = tokens(val, tokv, ARRAY_SIZE(tokv), &n);
+	err = sdptext_tokens(val, tokv, ARRAY_SIZE(tokv), &n);
 	if (err == E2BIG)
 		return EMSGSIZE;
 	if (err || n < 4)
@@ -291,7 +189,8 @@ static int rtcp_parse(struct msect *ms, const struct pl *value)
 	struct pl tokv[SDP_MAX_TOKENS];
 	size_t n;
 
-	if (tokens(value, tokv, SDP_MAX_TOKENS, &n) || (n != 1 && n != 4))
+	if (sdptext_tokens(value, tokv, SDP_MAX_TOKENS, &n) ||
+	    (n != 1 && n != 4))
 		return EBADMSG;
 
 	if (num_u32(&tokv[0], 0, 65535, &ms->rtcp_port))
@@ -300,7 +199,7 @@ static int rtcp_parse(struct msect *ms, const struct pl *value)
 	ms->has_rtcp = true;
 
 	if (n == 4) {
-		if (conn_parse(&tokv[1], &tokv[2], &tokv[3], &ms->rtcp_addr))
+		if (sdptext_conn(&tokv[1], &tokv[2], &tokv[3], &ms->rtcp_addr))
 			return EBADMSG;
 		ms->has_rtcp_addr = true;
 	}
@@ -315,11 +214,11 @@ static int attr_parse(struct sdpdoc *sdp, struct msect *ms,
 	struct pl name, value;
 	enum sdprw_dir dir;
 
-	attr_split(val, &name, &value);
+	sdptext_attr(val, &name, &value);
 	if (!name.l)
 		return EBADMSG;
 
-	if (dir_parse(&name, &dir)) {
+	if (sdptext_dir(&name, &dir)) {
 		if (ms) {
 			ms->has_dir = true;
 			ms->dir = dir;
@@ -400,10 +299,10 @@ static int line_parse(struct sdpdoc *sdp, struct msect *ms,
 	case 'c':
 		if (ms) {
 			ms->has_c = true;
-			return c_parse(&ln->val, &ms->caddr);
+			return sdptext_c(&ln->val, &ms->caddr);
 		}
 		sdp->has_c = true;
-		return c_parse(&ln->val, &sdp->caddr);
+		return sdptext_c(&ln->val, &sdp->caddr);
 
 	case 'a':
 		return attr_parse(sdp, ms, &ln->val);
@@ -520,11 +419,11 @@ static int audio_encodings(const struct sdpdoc *sdp, const struct msect *ms,
 		if (ln->type != 'a')
 			continue;
 
-		attr_split(&ln->val, &name, &value);
+		sdptext_attr(&ln->val, &name, &value);
 		if (pl_strcasecmp(&name, "rtpmap"))
 			continue;
 
-		if (tokens(&value, tokv, 2, &n) || n != 2 ||
+		if (sdptext_tokens(&value, tokv, 2, &n) || n != 2 ||
 		    pt_parse(&tokv[0], &pt))
 			return EBADMSG;
 
@@ -644,7 +543,7 @@ static int write_session_attr(struct mbuf *mb, const struct line *ln,
 	struct pl name, value;
 	enum sdprw_dir dir;
 
-	attr_split(&ln->val, &name, &value);
+	sdptext_attr(&ln->val, &name, &value);
 
 	if (is_ice_attr(&name))
 		return 0;
@@ -654,7 +553,7 @@ static int write_session_attr(struct mbuf *mb, const struct line *ln,
 	    !strncasecmp(value.p, "BUNDLE", 6))
 		return 0;
 
-	if (p->dir != SDPRW_DIR_KEEP && dir_parse(&name, &dir))
+	if (p->dir != SDPRW_DIR_KEEP && sdptext_dir(&name, &dir))
 		return mbuf_printf(mb, "a=%s\r\n", dir_names[p->dir]);
 
 	return write_line(mb, ln);
@@ -752,7 +651,7 @@ static int write_rejected(struct mbuf *mb, const struct sdpdoc *sdp,
 		if (ln->type != 'a')
 			continue;
 
-		attr_split(&ln->val, &name, &value);
+		sdptext_attr(&ln->val, &name, &value);
 		if (!pl_strcasecmp(&name, "mid"))
 			err = write_line(mb, ln);
 	}
@@ -768,7 +667,7 @@ static int write_audio_attr(struct mbuf *mb, const struct sdpdoc *sdp,
 	struct pl name, value;
 	enum sdprw_dir dir;
 
-	attr_split(&ln->val, &name, &value);
+	sdptext_attr(&ln->val, &name, &value);
 
 	if (is_ice_attr(&name))
 		return 0;
@@ -789,7 +688,7 @@ static int write_audio_attr(struct mbuf *mb, const struct sdpdoc *sdp,
 		return mbuf_printf(mb, "a=rtcp:%u\r\n", p->port + 1);
 	}
 
-	if (p->dir != SDPRW_DIR_KEEP && dir_parse(&name, &dir))
+	if (p->dir != SDPRW_DIR_KEEP && sdptext_dir(&name, &dir))
 		return mbuf_printf(mb, "a=%s\r\n", dir_names[p->dir]);
 
 	return write_line(mb, ln);
