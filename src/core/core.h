@@ -105,6 +105,26 @@ struct relais_config {
 	uint32_t nonce_lifetime;
 	char auth_algorithms[64];
 	uint32_t session_min_se;
+	/* SBC (SPEC §4), resolved by sbc_conf_resolve() in src/sbc */
+	char sbc_mode[12];		 /**< off|standard|wan|lan      */
+	char sbc_public_interface[64];	 /**< IP2                       */
+	char sbc_public_nat[64];	 /**< IP1, empty = IP2          */
+	char sbc_public_transports[16];	 /**< tls|tls+udp/tcp           */
+	uint32_t sbc_public_port;	 /**< 0 = 5063 (lan mode: 5065) */
+	char sbc_private_interface[64];	 /**< IP3                       */
+	char sbc_private_nat[64];	 /**< IP4, empty = IP3          */
+	char sbc_private_transports[16]; /**< tls|tls+udp/tcp|udp/tcp  */
+	uint32_t sbc_private_port;	 /**< 0 = 5064 (wan mode: 5065) */
+	char sbc_pbx[64];		 /**< IP5[:port]                */
+	char sbc_pbx_transport[4];	 /**< udp|tcp|tls               */
+	char sbc_wan_peer[64];		 /**< lan mode: the WAN element */
+	uint32_t sbc_rtp_port_min;
+	uint32_t sbc_rtp_port_max;
+	bool sbc_rtp_port_change;
+	bool sbc_symmetric_rtp;
+	bool sbc_hide_callid;
+	char sbc_public_srtp[12];  /**< auto|disabled|allowed|enforced */
+	char sbc_private_srtp[12]; /**< auto|disabled|allowed|enforced */
 };
 
 extern const struct relais_config config_defaults;

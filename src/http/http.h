@@ -16,6 +16,7 @@ struct registrar;
 struct b2bua;
 struct trunks;
 struct sipstack;
+struct sbc;
 
 /**
  * What the API's handlers use. Only cfg and st are required; without reg
@@ -31,6 +32,7 @@ struct api_ctx {
 	struct b2bua *b2bua;
 	struct trunks *trunks;
 	struct sipstack *ss;
+	struct sbc *sbc; /**< NULL when sbc_mode = off */
 };
 
 struct api;

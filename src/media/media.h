@@ -38,7 +38,10 @@ enum media_side {
 };
 
 struct media_conf {
-	const char *address; /**< IP to bind and announce */
+	const char *address;   /**< IP to bind and announce */
+	const char *address_b; /**< side B's sockets bind here instead (the
+				    SBC's private interface); NULL or ""
+				    = address */
 	uint16_t port_min;
 	uint16_t port_max;
 	uint32_t threads;
@@ -63,8 +66,27 @@ void media_set_timeout(struct media *m, uint32_t timeout_s);
 const struct sa *media_laddr(const struct media *m);
 int media_debug(struct re_printf *pf, const struct media *m);
 
+/** The address side's sockets are bound on (address or address_b) */
+const struct sa *media_laddr_side(const struct media *m, enum media_side side);
+
 int mcall_alloc(struct mcall **mcp, struct media *m, const char *tag);
 uint16_t mcall_port(const struct mcall *mc, enum media_side side);
+
+/**
+ * New RTP/RTCP ports toward one side (SBC option "change the RTP port on
+ * renegotiation"): the new pair is bound on the SIP thread and handed to
+ * the worker, which closes the old one; the old ports go back to the
+ * pool. The side's peer is forgotten until the next mcall_set_peer().
+ *
+ * @return 0, or an error when no port pair is free (the old ones stay)
+ */
+int mcall_rebind(struct mcall *mc, enum media_side side);
+
+/**
+ * Symmetric RTP (the default): send to where the side's packets come
+ * from (latching). Off: send to the address its SDP gave, always.
+ */
+int mcall_set_latch(struct mcall *mc, bool latch);
 /* Also restarts the media-timeout clock of the call and re-arms its report:
  * the B2BUA calls it on answer and on every renegotiation. */
 int mcall_set_peer(struct mcall *mc, enum media_side side,
@@ -173,6 +195,12 @@ struct mneg;
 int mneg_alloc(struct mneg **mp, const struct sa *laddr, uint16_t port_a,
 	       uint16_t port_b, const struct mneg_policy *pa,
 	       const struct mneg_policy *pb);
+
+/** Address written in c=/o= toward side (the SBC's public or private
+    NAT address); mneg_alloc's laddr is used for both until then */
+int mneg_set_addr(struct mneg *m, enum media_side side, const struct sa *addr);
+/** Our RTP port toward side, after mcall_rebind() */
+int mneg_set_port(struct mneg *m, enum media_side side, uint16_t port);
 
 /**
  * An offer arrived from side `from`: write our offer toward the other

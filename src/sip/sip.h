@@ -74,6 +74,20 @@ int sipauth_nonce_check(struct sipauth *a, const struct pl *nonce,
 struct sipstack;
 
 int sipstack_alloc(struct sipstack **ssp, const struct relais_config *cfg);
+
+/**
+ * A SIP stack of its own listening on the given addresses ("ip:port", or
+ * "" for none), with cfg's TLS certificate, trust anchors and client
+ * policy: one per side of the SBC, so that a request leaves by the
+ * interface of its side (libre picks the first transport of a type).
+ */
+int sipstack_alloc_listen(struct sipstack **ssp,
+			  const struct relais_config *cfg, const char *udp,
+			  const char *tcp, const char *tls);
+
+/** A host name or IP address an outgoing TLS peer's certificate may name
+    besides the TLS trunks' hosts (the SBC's PBX or LAN element) */
+int sipstack_set_server_name(struct sipstack *ss, const char *host);
 struct sip *sipstack_sip(const struct sipstack *ss);
 struct dnsc;
 struct dnsc *sipstack_dnsc(const struct sipstack *ss);

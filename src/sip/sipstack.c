@@ -31,6 +31,7 @@ struct sipstack {
 	bool tls_ca;	       /**< trust anchors were configured     */
 	bool verify_none;      /**< tls_verify_client = none          */
 	struct trunks *trunks; /**< TLS trunk host names, not owned   */
+	char server_name[64];  /**< another name servers may present */
 	struct tmr tmr_expiry; /**< daily certificate expiry check    */
 };
 
@@ -293,10 +294,13 @@ static bool server_name_ok(const struct sipstack *ss, X509 *cert)
 {
 	struct host_match hm = { .cert = cert, .ok = false };
 
-	if (!ss || !ss->trunks)
+	if (!ss)
 		return false;
 
-	(void)trunks_tls_hosts(ss->trunks, host_match_h, &hm);
+	if (ss->server_name[0])
+		(void)host_match_h(ss->server_name, &hm);
+	if (!hm.ok && ss->trunks)
+		(void)trunks_tls_hosts(ss->trunks, host_match_h, &hm);
 	ERR_clear_error();
 
 	return hm.ok;
@@ -645,10 +649,33 @@ static int transp_add(struct sipstack *ss, enum sip_transp tp,
  */
 int sipstack_alloc(struct sipstack **ssp, const struct relais_config *cfg)
 {
+	if (!cfg)
+		return EINVAL;
+
+	return sipstack_alloc_listen(ssp, cfg, cfg->sip_udp_listen,
+				     cfg->sip_tcp_listen, cfg->sip_tls_listen);
+}
+
+
+/**
+ * Create a SIP stack listening on the given addresses
+ *
+ * @param ssp Pointer to allocated SIP stack
+ * @param cfg Configuration (TLS certificate, trust anchors, DNS servers)
+ * @param udp UDP listen address "ip:port", or "" for none
+ * @param tcp TCP listen address, or ""
+ * @param tls TLS listen address, or ""
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int sipstack_alloc_listen(struct sipstack **ssp,
+			  const struct relais_config *cfg, const char *udp,
+			  const char *tcp, const char *tls)
+{
 	struct sipstack *ss;
 	int err;
 
-	if (!ssp || !cfg)
+	if (!ssp || !cfg || !udp || !tcp || !tls)
 		return EINVAL;
 
 	ss = mem_zalloc(sizeof(*ss), destructor);
@@ -664,11 +691,11 @@ int sipstack_alloc(struct sipstack **ssp, const struct relais_config *cfg)
 	if (err)
 		goto out;
 
-	err = transp_add(ss, SIP_TRANSP_UDP, cfg->sip_udp_listen, cfg);
-	err |= transp_add(ss, SIP_TRANSP_TCP, cfg->sip_tcp_listen, cfg);
+	err = transp_add(ss, SIP_TRANSP_UDP, udp, cfg);
+	err |= transp_add(ss, SIP_TRANSP_TCP, tcp, cfg);
 	if (err)
 		goto out;
-	err = transp_add(ss, SIP_TRANSP_TLS, cfg->sip_tls_listen, cfg);
+	err = transp_add(ss, SIP_TRANSP_TLS, tls, cfg);
 
 out:
 	if (err)
@@ -677,6 +704,27 @@ out:
 		*ssp = ss;
 
 	return err;
+}
+
+
+/**
+ * Name a host an outgoing TLS peer's certificate may present
+ *
+ * @param ss   SIP stack
+ * @param host Host name or IP address (e.g. the PBX behind the SBC)
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int sipstack_set_server_name(struct sipstack *ss, const char *host)
+{
+	if (!ss || !host)
+		return EINVAL;
+
+	if (strlen(host) >= sizeof(ss->server_name))
+		return ENAMETOOLONG;
+
+	str_ncpy(ss->server_name, host, sizeof(ss->server_name));
+	return 0;
 }
 
 

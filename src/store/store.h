@@ -224,6 +224,51 @@ int store_holiday_foreach(struct store *st, store_holiday_h *h, void *arg);
 
 /* Trunk removal fails with EBUSY while a rule names the trunk */
 
+/* ---- SBC security (migration 003) ----------------------------------- */
+
+/** Security settings of the SBC (src/sbc guard_conf, as validated there);
+    level "none", "auto" or "allowlist"; periods in seconds, 0 = never */
+struct store_sbcsec {
+	char level[12];
+	uint32_t dos_threshold;
+	uint32_t dos_window;
+	uint32_t dos_period;
+	uint32_t ddos_threshold;
+	uint32_t ddos_window;
+	uint32_t bf_failures;
+	uint32_t bf_window;
+	uint32_t bf_period;
+	uint32_t deny_max;
+};
+
+/** A deny-list entry kept across restarts */
+struct store_sbcdeny {
+	char addr[64];	 /**< IP address, no port                 */
+	char reason[16]; /**< "dos", "brute-force", "malicious"   */
+	char detail[96];
+	int64_t since; /**< Unix seconds */
+	int64_t until; /**< Unix seconds, 0 = never */
+};
+
+typedef int(store_text_h)(const char *text, void *arg);
+typedef int(store_sbcdeny_h)(const struct store_sbcdeny *d, void *arg);
+
+/** ENOENT when never set (first start: the SBC uses its defaults) */
+int store_sbcsec_get(struct store *st, struct store_sbcsec *s);
+int store_sbcsec_set(struct store *st, const struct store_sbcsec *s);
+
+/** Allow-list entries as validated text ("192.0.2.0/24"); EEXIST, and
+    ENOENT on removal of an unknown one */
+int store_sbcallow_add(struct store *st, const char *cidr);
+int store_sbcallow_remove(struct store *st, const char *cidr);
+int store_sbcallow_foreach(struct store *st, store_text_h *h, void *arg);
+
+/** Insert or replace the entry of d->addr */
+int store_sbcdeny_put(struct store *st, const struct store_sbcdeny *d);
+int store_sbcdeny_remove(struct store *st, const char *addr);
+int store_sbcdeny_clear(struct store *st);
+int store_sbcdeny_foreach(struct store *st, store_sbcdeny_h *h, void *arg);
+
 int store_flush(struct store *st);
 
 #endif
