@@ -122,7 +122,6 @@ struct relais_config {
 	uint32_t sbc_rtp_port_max;
 	bool sbc_rtp_port_change;
 	bool sbc_symmetric_rtp;
-	bool sbc_hide_callid;
 	char sbc_public_srtp[12];  /**< auto|disabled|allowed|enforced */
 	char sbc_private_srtp[12]; /**< auto|disabled|allowed|enforced */
 };

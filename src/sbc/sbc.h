@@ -225,7 +225,6 @@ struct sbc_conf {
 	uint16_t rtp_min, rtp_max;
 	bool rtp_port_change; /**< new relay ports on renegotiation   */
 	bool symmetric_rtp;   /**< latch on the first packet's source */
-	bool hide_callid;     /**< new Call-ID on the other side      */
 	int pub_srtp;	      /**< enum mneg_srtp for TLS legs, public */
 	int priv_srtp;	      /**< enum mneg_srtp, private side        */
 };
