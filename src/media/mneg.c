@@ -167,6 +167,7 @@ struct legstate {
 
 struct side {
 	struct pol pol;
+	struct sa addr; /**< ours in c= and o= toward this side, port 0 */
 	uint16_t port;
 	uint32_t sess_id;
 	uint32_t version; /**< o= version of the last SDP sent here */
@@ -199,7 +200,6 @@ struct pending {
 };
 
 struct mneg {
-	struct sa laddr;
 	struct side sidev[2];
 	struct pending pend;
 };
@@ -771,12 +771,15 @@ static enum sdprw_dir media_dir(const struct rxdoc *doc,
 }
 
 
-/* The stream's addresses must exist and be reachable from our socket */
-static int media_addr_check(const struct mneg *m, const struct rxdoc *doc,
+/*
+ * The stream's addresses must exist and be reachable from our socket
+ * toward side s, the side that sent the SDP
+ */
+static int media_addr_check(const struct side *s, const struct rxdoc *doc,
 			    const struct rxmedia *ms)
 {
 	const struct sa *caddr = media_caddr(doc, ms);
-	const int af = sa_af(&m->laddr);
+	const int af = sa_af(&s->addr);
 
 	if (!caddr)
 		return EBADMSG;
@@ -1031,10 +1034,10 @@ static const char *addrtype(const struct sa *sa)
 }
 
 
-static int write_head(struct mbuf *mb, const struct mneg *m,
-		      const struct side *s)
+/* RFC 4566 5.2 and 5.7: our address toward side s, in o= and c= */
+static int write_head(struct mbuf *mb, const struct side *s)
 {
-	const char *at = addrtype(&m->laddr);
+	const char *at = addrtype(&s->addr);
 
 	return mbuf_printf(mb,
 			   "v=0\r\n"
@@ -1042,8 +1045,8 @@ static int write_head(struct mbuf *mb, const struct mneg *m,
 			   "s=-\r\n"
 			   "c=IN %s %j\r\n"
 			   "t=0 0\r\n",
-			   s->sess_id, s->version + 1, at, &m->laddr, at,
-			   &m->laddr);
+			   s->sess_id, s->version + 1, at, &s->addr, at,
+			   &s->addr);
 }
 
 
@@ -1132,8 +1135,8 @@ static int write_rejected(struct mbuf *mb, const struct rxmedia *ms)
 
 
 /* The SDP toward side s; its o= version is s->version + 1 */
-static int sdp_build(struct mbuf **mbp, const struct mneg *m,
-		     const struct side *s, const struct sdpout *so)
+static int sdp_build(struct mbuf **mbp, const struct side *s,
+		     const struct sdpout *so)
 {
 	struct mbuf *mb;
 	int err;
@@ -1142,7 +1145,7 @@ static int sdp_build(struct mbuf **mbp, const struct mneg *m,
 	if (!mb)
 		return ENOMEM;
 
-	err = write_head(mb, m, s);
+	err = write_head(mb, s);
 
 	for (size_t i = 0; i < so->mirror->mc && !err; i++) {
 		const struct rxmedia *ms = &so->mirror->mv[i];
@@ -1302,7 +1305,7 @@ static int offer_eval(const struct mneg *m, struct pending *p)
 
 	ms = &p->doc->mv[p->idx];
 
-	err = media_addr_check(m, p->doc, ms);
+	err = media_addr_check(&m->sidev[p->from], p->doc, ms);
 	if (err)
 		return err;
 
@@ -1319,7 +1322,8 @@ static int offer_eval(const struct mneg *m, struct pending *p)
  * Allocate the offer/answer state of one call
  *
  * @param mp     Pointer to allocated state
- * @param laddr  Relay address written in c= and o=
+ * @param laddr  Relay address written in c= and o= toward both sides,
+ *               until mneg_set_addr()
  * @param port_a Our RTP port toward side A (RTCP is the next one)
  * @param port_b Our RTP port toward side B
  * @param pa     What side A accepts (copied)
@@ -1343,11 +1347,11 @@ int mneg_alloc(struct mneg **mp, const struct sa *laddr, uint16_t port_a,
 	if (!m)
 		return ENOMEM;
 
-	sa_cpy(&m->laddr, laddr);
-	sa_set_port(&m->laddr, 0);
-
 	for (int i = 0; i < 2 && !err; i++) {
 		struct side *s = &m->sidev[i];
+
+		sa_cpy(&s->addr, laddr);
+		sa_set_port(&s->addr, 0);
 
 		if (!portv[i] || portv[i] == 65535) {
 			err = EINVAL;
@@ -1368,6 +1372,60 @@ int mneg_alloc(struct mneg **mp, const struct sa *laddr, uint16_t port_a,
 		*mp = m;
 
 	return err;
+}
+
+
+/**
+ * Set the address written in c= and o= of the SDP sent toward one side
+ *
+ * An SBC announces its public NAT address to the public side and its
+ * private one to the private side. It also decides the address family
+ * SDP received from that side must use (IP4 or IP6). Applies from the
+ * next SDP written toward the side.
+ *
+ * @param m    Offer/answer state
+ * @param side Side the address is announced to
+ * @param addr Our media address toward it; its port is ignored
+ *
+ * @return 0 if success, EINVAL for a bad argument or an unset or
+ *         wildcard address
+ */
+int mneg_set_addr(struct mneg *m, enum media_side side, const struct sa *addr)
+{
+	struct side *s;
+
+	if (!m || (unsigned)side > MEDIA_SIDE_B || !addr ||
+	    !sa_isset(addr, SA_ADDR) || sa_is_any(addr))
+		return EINVAL;
+
+	s = &m->sidev[side];
+	sa_cpy(&s->addr, addr);
+	sa_set_port(&s->addr, 0);
+
+	return 0;
+}
+
+
+/**
+ * Set our RTP port toward one side, after mcall_rebind()
+ *
+ * The next SDP written toward the side (offer or answer) has it in its m=
+ * line and the port above it in a=rtcp.
+ *
+ * @param m    Offer/answer state
+ * @param side Side of the call
+ * @param port Our new RTP port toward it (RTCP is the next one)
+ *
+ * @return 0 if success, EINVAL for a bad argument
+ */
+int mneg_set_port(struct mneg *m, enum media_side side, uint16_t port)
+{
+	if (!m || (unsigned)side > MEDIA_SIDE_B || !port || port == 65535)
+		return EINVAL;
+
+	m->sidev[side].port = port;
+
+	return 0;
 }
 
 
@@ -1440,7 +1498,7 @@ int mneg_offer(struct mneg *m, enum media_side from, const struct pl *sdp,
 		so.audio = &ao;
 	}
 
-	err = sdp_build(&mb, m, o, &so);
+	err = sdp_build(&mb, o, &so);
 	if (err)
 		goto out;
 
@@ -1480,7 +1538,7 @@ static int answer_write(struct mneg *m, const struct aout *ao,
 	so.audio = ao;
 	so.t38 = t38;
 
-	err = sdp_build(mbp, m, f, &so);
+	err = sdp_build(mbp, f, &so);
 	if (!err)
 		++f->version;
 
@@ -1677,7 +1735,7 @@ int mneg_answer(struct mneg *m, enum media_side from, const struct pl *sdp,
 		goto out;
 	}
 
-	err = media_addr_check(m, doc, am);
+	err = media_addr_check(&m->sidev[from], doc, am);
 	if (err)
 		goto out;
 

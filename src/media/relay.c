@@ -21,7 +21,13 @@
  *   SIP thread keeps the pointer in mc->rel only to name the relay in
  *   MSG_PEER and MSG_DEL; it never dereferences it.
  * - struct peermsg is allocated by the SIP thread and freed by the worker
- *   that receives MSG_PEER.
+ *   that receives MSG_PEER. MSG_LATCH_ON/OFF carry only the relay's name.
+ * - struct rebindmsg (mcall_rebind()) carries a new RTP/RTCP port pair,
+ *   taken from the pool and bound by the SIP thread. The worker that
+ *   receives MSG_REBIND moves the sockets and the port into the relay,
+ *   closes the old pair and gives its ports back to the pool, as the
+ *   relay's destructor does. A message that was never taken (push failed)
+ *   closes its sockets and returns its port in its own destructor.
  * - struct legsmsg (mcall_set_legs()) is allocated by the SIP thread with
  *   the transcoders and SRTP sessions it carries, all built there so that
  *   errors show at once. The worker that receives MSG_LEGS moves them into
@@ -70,12 +76,15 @@ enum {
 
 /** Messages between the SIP thread and the workers */
 enum msg_id {
-	MSG_ADD = 1, /**< SIP -> worker: struct relay, now the worker's  */
-	MSG_PEER,    /**< SIP -> worker: struct peermsg                  */
-	MSG_LEGS,    /**< SIP -> worker: struct legsmsg                  */
-	MSG_DEL,     /**< SIP -> worker: struct relay to free            */
-	MSG_QUIT,    /**< SIP -> worker: leave re_main()                 */
-	MSG_TIMEOUT, /**< worker -> SIP: struct tomsg                    */
+	MSG_ADD = 1,   /**< SIP -> worker: struct relay, now the worker's  */
+	MSG_PEER,      /**< SIP -> worker: struct peermsg                  */
+	MSG_LEGS,      /**< SIP -> worker: struct legsmsg                  */
+	MSG_REBIND,    /**< SIP -> worker: struct rebindmsg                */
+	MSG_LATCH_ON,  /**< SIP -> worker: struct relay, symmetric RTP     */
+	MSG_LATCH_OFF, /**< SIP -> worker: struct relay, SDP peer only     */
+	MSG_DEL,       /**< SIP -> worker: struct relay to free            */
+	MSG_QUIT,      /**< SIP -> worker: leave re_main()                 */
+	MSG_TIMEOUT,   /**< worker -> SIP: struct tomsg                    */
 };
 
 enum comp {
@@ -112,6 +121,7 @@ struct leg {
 	struct sock sock[2];   /**< RTP, RTCP                           */
 	uint16_t port;	       /**< our RTP port, 0 if none taken       */
 	struct sa peer[2];     /**< where RTP and RTCP go on this side  */
+	struct sa sig[2];      /**< ... as signalled (mcall_set_peer)   */
 	bool latched[2];       /**< peer learnt from a received packet  */
 	uint64_t pkts_in;      /**< datagrams received on this side     */
 	uint64_t pkts_fwd;     /**< ... forwarded to the other side     */
@@ -136,6 +146,7 @@ struct relay {
 	bool active;	       /**< a packet came since the last tick   */
 	bool reported;	       /**< timeout reported to the SIP thread  */
 	bool started;	       /**< a worker took it over               */
+	bool nolatch;	       /**< symmetric RTP off: SDP peers only   */
 };
 
 /** A relay thread with its own libre loop */
@@ -154,7 +165,8 @@ struct worker {
 
 /** The media relay (SIP thread) */
 struct media {
-	struct sa laddr; /**< address we bind and announce     */
+	struct sa laddr;   /**< address we bind and announce     */
+	struct sa laddr_b; /**< side B binds here (= laddr if unset) */
 	struct portpool *pool;
 	struct worker *workv;
 	uint32_t workc;
@@ -187,6 +199,15 @@ struct peermsg {
 	struct relay *rel;
 	enum media_side side;
 	struct sa addr[2]; /**< RTP, RTCP; unset means unknown      */
+};
+
+/** MSG_REBIND payload: a bound port pair, the worker's once taken */
+struct rebindmsg {
+	struct relay *rel;
+	struct portpool *pool; /**< where port goes if never taken */
+	enum media_side side;
+	struct sock sock[2]; /**< RTP, RTCP; fd -1 once taken    */
+	uint16_t port;	     /**< 0 once taken                   */
 };
 
 /** MSG_LEGS payload; arrays indexed by enum media_side */
@@ -302,9 +323,10 @@ static void relay_destructor(void *arg)
 }
 
 
-static int sock_open(int *fdp, const struct media *m, uint16_t port)
+static int sock_open(int *fdp, const struct media *m, const struct sa *laddr,
+		     uint16_t port)
 {
-	struct sa a = m->laddr;
+	struct sa a = *laddr;
 	int fd, err;
 
 	sa_set_port(&a, port);
@@ -345,12 +367,21 @@ static int sock_open(int *fdp, const struct media *m, uint16_t port)
 }
 
 
-/*
- * Bind RTP and RTCP of one leg. A pair that another program holds goes
- * back to the end of the pool, and the next one is tried.
- */
-static int leg_open(struct leg *leg, const struct media *m)
+static const struct sa *side_laddr(const struct media *m, enum media_side side)
 {
+	return side == MEDIA_SIDE_B ? &m->laddr_b : &m->laddr;
+}
+
+
+/*
+ * Take a port pair from the pool and bind RTP and RTCP toward one side, on
+ * that side's address. A pair that another program holds goes back to the
+ * end of the pool, and the next one is tried. sk[] must have fd -1.
+ */
+static int pair_open(struct sock sk[2], uint16_t *portp, const struct media *m,
+		     enum media_side side)
+{
+	const struct sa *laddr = side_laddr(m, side);
 	int err = EADDRINUSE;
 
 	for (int i = 0; i < BIND_ATTEMPTS; i++) {
@@ -360,17 +391,17 @@ static int leg_open(struct leg *leg, const struct media *m)
 		if (err)
 			return err;
 
-		err = sock_open(&leg->sock[COMP_RTP].fd, m, port);
+		err = sock_open(&sk[COMP_RTP].fd, m, laddr, port);
 		if (!err)
-			err = sock_open(&leg->sock[COMP_RTCP].fd, m,
+			err = sock_open(&sk[COMP_RTCP].fd, m, laddr,
 					(uint16_t)(port + 1));
 		if (!err) {
-			leg->port = port;
+			*portp = port;
 			return 0;
 		}
 
-		sock_close(&leg->sock[COMP_RTP]);
-		sock_close(&leg->sock[COMP_RTCP]);
+		sock_close(&sk[COMP_RTP]);
+		sock_close(&sk[COMP_RTCP]);
 		portpool_put(m->pool, port);
 
 		if (err != EADDRINUSE)
@@ -411,11 +442,11 @@ static int relay_alloc(struct relay **relp, const struct media *m,
 	if (err)
 		goto out;
 
-	err = leg_open(&rel->leg[MEDIA_SIDE_A], m);
-	if (err)
-		goto out;
+	for (int s = 0; s < 2 && !err; s++) {
+		struct leg *leg = &rel->leg[s];
 
-	err = leg_open(&rel->leg[MEDIA_SIDE_B], m);
+		err = pair_open(leg->sock, &leg->port, m, (enum media_side)s);
+	}
 
 out:
 	if (err)
@@ -631,7 +662,7 @@ static void relay_packet(struct relay *rel, struct leg *in, struct leg *out,
 	}
 
 	/* With SRTP, only an authentic packet may move the peer */
-	if (!in->latched[c])
+	if (!in->latched[c] && !rel->nolatch)
 		latch(rel, in, c, src);
 
 	if (!rtcp && in->xc) {
@@ -693,7 +724,7 @@ static void sock_h(int flags, void *arg)
 		++in->pkts_in;
 
 		if ((size_t)n > BUFSZ) {
-			if (!in->latched[c] && !in->srx)
+			if (!in->latched[c] && !in->srx && !rel->nolatch)
 				latch(rel, in, c, &src);
 			++in->errors;
 			continue;
@@ -704,30 +735,39 @@ static void sock_h(int flags, void *arg)
 }
 
 
+/* fd_listen() the sockets of one leg that are not polled yet */
+static void leg_listen(struct relay *rel, struct leg *leg)
+{
+	for (int c = 0; c < 2; c++) {
+		struct sock *sk = &leg->sock[c];
+		int err;
+
+		if (sk->listening || sk->fd < 0)
+			continue;
+
+		err = fd_listen(sk->fd, FD_READ, sock_h, sk);
+		if (err) {
+			log_ctx_set(rel->tag);
+			log_error("cannot poll port %u: %m\n", leg->port + c,
+				  err);
+			log_ctx_clear();
+			continue;
+		}
+		sk->listening = true;
+	}
+}
+
+
 static void relay_start(struct worker *w, struct relay *rel)
 {
 	list_append(&w->relays, &rel->le, rel);
 	rel->started = true;
 	rel->last = tmr_jiffies();
 
-	for (int s = 0; s < 2; s++) {
-		for (int c = 0; c < 2; c++) {
-			struct sock *sk = &rel->leg[s].sock[c];
-			int err;
-
-			err = fd_listen(sk->fd, FD_READ, sock_h, sk);
-			if (err) {
-				/* Kept until MSG_DEL: the SIP thread still
-				 * names it. It relays nothing. */
-				log_ctx_set(rel->tag);
-				log_error("cannot poll port %u: %m\n",
-					  rel->leg[s].port + c, err);
-				log_ctx_clear();
-				return;
-			}
-			sk->listening = true;
-		}
-	}
+	/* A socket that cannot be polled relays nothing; the relay is kept
+	 * until MSG_DEL all the same, as the SIP thread still names it. */
+	for (int s = 0; s < 2; s++)
+		leg_listen(rel, &rel->leg[s]);
 }
 
 
@@ -738,9 +778,11 @@ static void peer_apply(struct peermsg *pm)
 
 	for (int c = 0; c < 2; c++) {
 		if (sa_isset(&pm->addr[c], SA_ALL))
-			leg->peer[c] = pm->addr[c];
+			leg->sig[c] = pm->addr[c];
 		else
-			sa_init(&leg->peer[c], AF_UNSPEC);
+			sa_init(&leg->sig[c], AF_UNSPEC);
+
+		leg->peer[c] = leg->sig[c];
 
 		/* a new offer/answer: learn the source again */
 		leg->latched[c] = false;
@@ -757,6 +799,74 @@ static void peer_apply(struct peermsg *pm)
 	log_ctx_clear();
 
 	mem_deref(pm);
+}
+
+
+/*
+ * Swap in the new port pair of one side. The old sockets are closed here,
+ * by the thread that polls them, before their ports go back to the pool,
+ * so the next call that gets them can bind them. The side's peer is
+ * forgotten: its next SDP or packet sets it again.
+ */
+static void rebind_apply(struct rebindmsg *rm)
+{
+	struct relay *rel = rm->rel;
+	struct leg *leg = &rel->leg[rm->side];
+	const uint16_t old = leg->port;
+
+	for (int c = 0; c < 2; c++) {
+		sock_close(&leg->sock[c]);
+		leg->sock[c].fd = rm->sock[c].fd;
+		rm->sock[c].fd = -1;
+
+		sa_init(&leg->peer[c], AF_UNSPEC);
+		sa_init(&leg->sig[c], AF_UNSPEC);
+		leg->latched[c] = false;
+	}
+
+	if (old)
+		portpool_put(rel->pool, old);
+
+	leg->port = rm->port;
+	rm->port = 0;
+
+	leg_listen(rel, leg);
+
+	/* signalling activity restarts the media timeout */
+	rel->last = tmr_jiffies();
+	rel->reported = false;
+
+	log_ctx_set(rel->tag);
+	log_info("side %c moved from port %u to %u\n",
+		 rm->side == MEDIA_SIDE_A ? 'A' : 'B', old, leg->port);
+	log_ctx_clear();
+
+	mem_deref(rm);
+}
+
+
+/*
+ * Symmetric RTP on: the next packet from each side latches again. Off:
+ * back to the signalled peers, which stay the destination whatever the
+ * packets' source (packets are still accepted from anywhere).
+ */
+static void latch_apply(struct relay *rel, bool on)
+{
+	rel->nolatch = !on;
+
+	for (int s = 0; s < 2; s++) {
+		struct leg *leg = &rel->leg[s];
+
+		for (int c = 0; c < 2; c++) {
+			if (!on)
+				leg->peer[c] = leg->sig[c];
+			leg->latched[c] = false;
+		}
+	}
+
+	log_ctx_set(rel->tag);
+	log_debug("symmetric RTP %s\n", on ? "on" : "off");
+	log_ctx_clear();
 }
 
 
@@ -840,6 +950,15 @@ static void worker_mq_h(int id, void *data, void *arg)
 
 	case MSG_LEGS:
 		legs_apply(data);
+		break;
+
+	case MSG_REBIND:
+		rebind_apply(data);
+		break;
+
+	case MSG_LATCH_ON:
+	case MSG_LATCH_OFF:
+		latch_apply(data, id == MSG_LATCH_ON);
 		break;
 
 	case MSG_DEL:
@@ -1144,6 +1263,18 @@ static int nofile_limit(void)
 }
 
 
+static int addr_parse(struct sa *sa, const char *str)
+{
+	if (sa_set_str(sa, str, 0) || sa_is_any(sa)) {
+		log_error("media address '%s' is not a usable IP address\n",
+			  str);
+		return EINVAL;
+	}
+
+	return 0;
+}
+
+
 static int sync_init(struct media *m)
 {
 	int err;
@@ -1172,7 +1303,8 @@ static int sync_init(struct media *m)
  * tables from RLIMIT_NOFILE, so raise that limit first.
  *
  * @param mp   Pointer to allocated media relay
- * @param conf Configuration; address must be a concrete IP address
+ * @param conf Configuration; address (and address_b if set) must be
+ *             concrete IP addresses, of the same family or not
  * @param toh  Optional handler called when a call's media stopped
  * @param arg  Handler argument
  *
@@ -1200,12 +1332,13 @@ int media_alloc(struct media **mp, const struct media_conf *conf,
 	m->tos = conf->dscp << 2;
 	m->maxfds = nofile_limit();
 
-	if (sa_set_str(&m->laddr, conf->address, 0) || sa_is_any(&m->laddr)) {
-		log_error("media address '%s' is not a usable IP address\n",
-			  conf->address);
-		err = EINVAL;
+	err = addr_parse(&m->laddr, conf->address);
+	if (!err && str_isset(conf->address_b))
+		err = addr_parse(&m->laddr_b, conf->address_b);
+	else
+		m->laddr_b = m->laddr;
+	if (err)
 		goto out;
-	}
 
 	err = sync_init(m);
 	if (err)
@@ -1238,8 +1371,9 @@ int media_alloc(struct media **mp, const struct media_conf *conf,
 		}
 	}
 
-	log_info("relaying on %j, ports %u-%u (%u pairs), threads %u\n",
-		 &m->laddr, conf->port_min, conf->port_max,
+	log_info("relaying on %j (side B on %j), ports %u-%u (%u pairs),"
+		 " threads %u\n",
+		 &m->laddr, &m->laddr_b, conf->port_min, conf->port_max,
 		 portpool_capacity(m->pool), m->workc);
 
 out:
@@ -1281,6 +1415,24 @@ const struct sa *media_laddr(const struct media *m)
 
 
 /**
+ * Get the address one side's sockets are bound on
+ *
+ * @param m    Media relay
+ * @param side Side of the calls
+ *
+ * @return address_b for side B if it was set, else address (port 0), or
+ *         NULL
+ */
+const struct sa *media_laddr_side(const struct media *m, enum media_side side)
+{
+	if (!m || (unsigned)side > MEDIA_SIDE_B)
+		return NULL;
+
+	return side_laddr(m, side);
+}
+
+
+/**
  * Get the port pool of the media relay (for tests and diagnostics)
  *
  * @param m Media relay
@@ -1312,10 +1464,10 @@ int media_debug(struct re_printf *pf, const struct media *m)
 	nfree = portpool_free_count(m->pool);
 
 	return re_hprintf(pf,
-			  "media: %j, port pairs %u used of %u (%u free),"
-			  " %u calls, %u threads, timeout %u s,"
+			  "media: %j, side B %j, port pairs %u used of %u"
+			  " (%u free), %u calls, %u threads, timeout %u s,"
 			  " %llu timeouts\n",
-			  &m->laddr, cap - nfree, cap, nfree,
+			  &m->laddr, &m->laddr_b, cap - nfree, cap, nfree,
 			  list_count(&m->calls), m->workc,
 			  atomic_load(&m->timeout_s),
 			  (unsigned long long)m->timeouts);
@@ -1422,7 +1574,9 @@ uint16_t mcall_port(const struct mcall *mc, enum media_side side)
  * Tell the relay where one side receives media, from its SDP
  *
  * The next packet received from that side latches the address again
- * (symmetric RTP). An address of 0.0.0.0 or port 0 means unknown.
+ * (symmetric RTP), unless mcall_set_latch() turned that off. An address of
+ * 0.0.0.0 or port 0 means unknown. The address family must be the one of
+ * the side's sockets (media_laddr_side()).
  *
  * @param mc   Call media
  * @param side Side of the call
@@ -1436,14 +1590,15 @@ int mcall_set_peer(struct mcall *mc, enum media_side side,
 		   const struct sa *rtp, const struct sa *rtcp)
 {
 	struct peermsg *pm;
-	const int af = mc && mc->m ? sa_af(&mc->m->laddr) : AF_UNSPEC;
-	int err;
+	int af, err;
 
 	if (!mc || (unsigned)side > MEDIA_SIDE_B || !rtp)
 		return EINVAL;
 
 	if (!mc->rel)
 		return ENODEV;
+
+	af = sa_af(side_laddr(mc->m, side));
 
 	if ((sa_isset(rtp, SA_ADDR) && sa_af(rtp) != af) ||
 	    (rtcp && sa_isset(rtcp, SA_ADDR) && sa_af(rtcp) != af))
@@ -1582,4 +1737,111 @@ out:
 	}
 
 	return err;
+}
+
+
+static void rebindmsg_destructor(void *arg)
+{
+	struct rebindmsg *rm = arg;
+
+	/* only what the worker did not take */
+	sock_close(&rm->sock[COMP_RTP]);
+	sock_close(&rm->sock[COMP_RTCP]);
+
+	if (rm->port)
+		portpool_put(rm->pool, rm->port);
+}
+
+
+/**
+ * Give one side of a call a new RTP/RTCP port pair
+ *
+ * The pair is taken from the pool and bound here, on the SIP thread, on
+ * the side's address, so that an error shows at once and changes nothing.
+ * The sockets travel to the relay's worker in a message; the worker swaps
+ * them in, closes the old pair and only then gives its ports back to the
+ * pool. The side's peer and latch are forgotten until the next
+ * mcall_set_peer() or packet. mcall_port() returns the new port at once.
+ *
+ * @param mc   Call media
+ * @param side Side that gets new ports
+ *
+ * @return 0 if success, ENOSPC if the port pool is empty, ENODEV if the
+ *         media relay is gone, otherwise errorcode (the old ports stay)
+ */
+int mcall_rebind(struct mcall *mc, enum media_side side)
+{
+	struct rebindmsg *rm;
+	uint16_t port;
+	int err;
+
+	if (!mc || (unsigned)side > MEDIA_SIDE_B)
+		return EINVAL;
+
+	if (!mc->rel)
+		return ENODEV;
+
+	rm = mem_zalloc(sizeof(*rm), rebindmsg_destructor);
+	if (!rm)
+		return ENOMEM;
+
+	rm->rel = mc->rel;
+	rm->pool = mc->m->pool;
+	rm->side = side;
+	for (int c = 0; c < 2; c++)
+		rm->sock[c].fd = -1;
+
+	err = pair_open(rm->sock, &rm->port, mc->m, side);
+	if (err)
+		goto out;
+
+	port = rm->port;
+
+	err = worker_push(mc->w, MSG_REBIND, rm);
+	if (err)
+		goto out;
+
+	/* from here on rm belongs to the worker */
+	log_debug("relay %u/%u: side %c to port %u\n", mc->port[MEDIA_SIDE_A],
+		  mc->port[MEDIA_SIDE_B], side == MEDIA_SIDE_A ? 'A' : 'B',
+		  port);
+	mc->port[side] = port;
+
+	return 0;
+
+out:
+	log_warn("relay %u/%u: no new port toward side %c: %m\n",
+		 mc->port[MEDIA_SIDE_A], mc->port[MEDIA_SIDE_B],
+		 side == MEDIA_SIDE_A ? 'A' : 'B', err);
+	mem_deref(rm);
+
+	return err;
+}
+
+
+/**
+ * Turn symmetric RTP on or off for both sides of a call
+ *
+ * On (the default): each side's packets go back to where that side sends
+ * from, learnt from its first packet after each mcall_set_peer(). Off:
+ * packets toward a side always go to the address mcall_set_peer() gave,
+ * whatever the source of the packets it sends; packets are still accepted
+ * from any source, as with latching. Takes effect from the next packet.
+ *
+ * @param mc    Call media
+ * @param latch true for symmetric RTP
+ *
+ * @return 0 if success, ENODEV if the media relay is gone, otherwise
+ *         errorcode
+ */
+int mcall_set_latch(struct mcall *mc, bool latch)
+{
+	if (!mc)
+		return EINVAL;
+
+	if (!mc->rel)
+		return ENODEV;
+
+	return worker_push(mc->w, latch ? MSG_LATCH_ON : MSG_LATCH_OFF,
+			   mc->rel);
 }

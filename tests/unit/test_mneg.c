@@ -982,6 +982,215 @@ static void test_args(void **state)
 }
 
 
+static void addr_set(struct mneg *m, enum media_side side, const char *ip)
+{
+	struct sa sa;
+
+	assert_int_equal(0, sa_set_str(&sa, ip, 0));
+	assert_int_equal(0, mneg_set_addr(m, side, &sa));
+}
+
+
+/* The SBC: public NAT address (IP1) toward A, private one (IP4) toward B */
+static void test_addr_per_side(void **state)
+{
+	struct mneg *m = neg_new(PHONE_CODECS, MNEG_SRTP_ALLOWED, false,
+				 TRUNK_CODECS, MNEG_SRTP_ALLOWED, false);
+	char *out, *norm;
+	(void)state;
+
+	addr_set(m, MEDIA_SIDE_A, "198.51.100.1");
+	addr_set(m, MEDIA_SIDE_B, "10.0.0.4");
+
+	out =
+	    neg_ok(mneg_offer, m, MEDIA_SIDE_A,
+		   HEAD("192.0.2.5") "m=audio 5004 RTP/AVP 8 101\r\n"
+				     "a=rtpmap:101 telephone-event/8000\r\n");
+	norm = masked(out);
+	assert_string_equal(norm, "v=0\r\n"
+				  "o=relais SESS 1 IN IP4 10.0.0.4\r\n"
+				  "s=-\r\n"
+				  "c=IN IP4 10.0.0.4\r\n"
+				  "t=0 0\r\n"
+				  "m=audio 40000 RTP/AVP 9 8 18 101\r\n"
+				  "a=rtpmap:9 G722/8000\r\n"
+				  "a=rtpmap:8 PCMA/8000\r\n"
+				  "a=rtpmap:18 G729/8000\r\n"
+				  "a=fmtp:18 annexb=no\r\n"
+				  "a=rtpmap:101 telephone-event/8000\r\n"
+				  "a=fmtp:101 0-15\r\n"
+				  "a=ptime:20\r\n"
+				  "a=sendrecv\r\n"
+				  "a=rtcp:40001\r\n");
+	mem_deref(norm);
+	mem_deref(out);
+
+	out = neg_ok(mneg_answer, m, MEDIA_SIDE_B,
+		     HEAD("10.0.0.5") "m=audio 6000 RTP/AVP 8 101\r\n"
+				      "a=rtpmap:101 telephone-event/8000\r\n");
+	norm = masked(out);
+	assert_string_equal(norm, "v=0\r\n"
+				  "o=relais SESS 1 IN IP4 198.51.100.1\r\n"
+				  "s=-\r\n"
+				  "c=IN IP4 198.51.100.1\r\n"
+				  "t=0 0\r\n"
+				  "m=audio 30000 RTP/AVP 8 101\r\n"
+				  "a=rtpmap:8 PCMA/8000\r\n"
+				  "a=rtpmap:101 telephone-event/8000\r\n"
+				  "a=fmtp:101 0-15\r\n"
+				  "a=ptime:20\r\n"
+				  "a=sendrecv\r\n"
+				  "a=rtcp:30001\r\n");
+	mem_deref(norm);
+	mem_deref(out);
+	check_peer(m, MEDIA_SIDE_B, "10.0.0.5", 6000, 6001);
+
+	/* a re-INVITE from B: its offer toward A announces IP1 */
+	out = neg_ok(mneg_offer, m, MEDIA_SIDE_B,
+		     HEAD("10.0.0.5") "m=audio 6000 RTP/AVP 8\r\n");
+	check_has(out, " 2 IN IP4 198.51.100.1\r\n");
+	check_has(out, "c=IN IP4 198.51.100.1\r\n");
+	check_not(out, "10.0.0.");
+	check_not(out, "203.0.113.10");
+	mem_deref(out);
+
+	out = neg_ok(mneg_answer, m, MEDIA_SIDE_A,
+		     HEAD("192.0.2.5") "m=audio 5004 RTP/AVP 8\r\n");
+	check_has(out, " 2 IN IP4 10.0.0.4\r\n");
+	check_has(out, "c=IN IP4 10.0.0.4\r\n");
+	check_not(out, "192.0.2.5");
+	check_not(out, "198.51.100.1");
+	mem_deref(out);
+
+	mem_deref(m);
+}
+
+
+/* New RTP ports after mcall_rebind(): m= and a=rtcp of the next SDP */
+static void test_port_change(void **state)
+{
+	struct mneg *m = neg_new(PHONE_CODECS, MNEG_SRTP_ALLOWED, false,
+				 TRUNK_CODECS, MNEG_SRTP_ALLOWED, false);
+	char *out;
+	(void)state;
+
+	out = neg_ok(mneg_offer, m, MEDIA_SIDE_A,
+		     HEAD("192.0.2.5") "m=audio 5004 RTP/AVP 8\r\n");
+	check_has(out, "m=audio 40000 RTP/AVP");
+	mem_deref(out);
+	out = neg_ok(mneg_answer, m, MEDIA_SIDE_B,
+		     HEAD("192.0.2.9") "m=audio 6000 RTP/AVP 8\r\n");
+	check_has(out, "m=audio 30000 RTP/AVP 8\r\n");
+	mem_deref(out);
+
+	/* re-INVITE from A, the SBC changes both ports */
+	assert_int_equal(0, mneg_set_port(m, MEDIA_SIDE_B, 40010));
+	assert_int_equal(0, mneg_set_port(m, MEDIA_SIDE_A, 30020));
+
+	out = neg_ok(mneg_offer, m, MEDIA_SIDE_A,
+		     HEAD("192.0.2.5") "m=audio 5004 RTP/AVP 8\r\n");
+	check_has(out, "m=audio 40010 RTP/AVP 9 8 18 101\r\n");
+	check_has(out, "a=rtcp:40011\r\n");
+	check_not(out, "40000");
+	check_not(out, "40001");
+	mem_deref(out);
+
+	out = neg_ok(mneg_answer, m, MEDIA_SIDE_B,
+		     HEAD("192.0.2.9") "m=audio 6000 RTP/AVP 8\r\n");
+	check_has(out, "m=audio 30020 RTP/AVP 8\r\n");
+	check_has(out, "a=rtcp:30021\r\n");
+	check_not(out, "30000");
+	mem_deref(out);
+
+	/* a local answer uses it too */
+	assert_int_equal(0, mneg_set_port(m, MEDIA_SIDE_B, 40100));
+	out = neg_ok(mneg_offer, m, MEDIA_SIDE_B,
+		     HEAD("192.0.2.9") "m=audio 6000 RTP/AVP 8\r\n");
+	check_has(out, "m=audio 30020 RTP/AVP");
+	mem_deref(out);
+	out = local_ok(m, MEDIA_SIDE_B);
+	check_has(out, "m=audio 40100 RTP/AVP 8\r\n");
+	check_has(out, "a=rtcp:40101\r\n");
+	mem_deref(out);
+
+	assert_int_equal(EINVAL, mneg_set_port(NULL, MEDIA_SIDE_A, 1000));
+	assert_int_equal(EINVAL, mneg_set_port(m, 2, 1000));
+	assert_int_equal(EINVAL, mneg_set_port(m, MEDIA_SIDE_A, 0));
+	assert_int_equal(EINVAL, mneg_set_port(m, MEDIA_SIDE_A, 65535));
+
+	mem_deref(m);
+}
+
+
+/* IPv6 toward A, IPv4 toward B: each side's SDP has its own family */
+static void test_addr_mixed_family(void **state)
+{
+	struct mneg *m = neg_new(NULL, MNEG_SRTP_ALLOWED, false, NULL,
+				 MNEG_SRTP_ALLOWED, false);
+	struct sa sa, unset;
+	char *out;
+	(void)state;
+
+	addr_set(m, MEDIA_SIDE_A, "2001:db8::1");
+	addr_set(m, MEDIA_SIDE_B, "10.0.0.4");
+
+	/* A must speak IPv6 now */
+	assert_int_equal(EPROTO,
+			 neg_run(mneg_offer, m, MEDIA_SIDE_A,
+				 HEAD(
+				     "192.0.2.5") "m=audio 5004 RTP/AVP 8\r\n",
+				 NULL));
+
+	out = neg_ok(mneg_offer, m, MEDIA_SIDE_A,
+		     "v=0\r\no=- 1 1 IN IP6 2001:db8::5\r\ns=-\r\n"
+		     "c=IN IP6 2001:db8::5\r\nt=0 0\r\n"
+		     "m=audio 5004 RTP/AVP 8\r\n");
+	check_has(out, " 1 IN IP4 10.0.0.4\r\ns=-\r\n");
+	check_has(out, "c=IN IP4 10.0.0.4\r\n");
+	check_not(out, "IP6");
+	mem_deref(out);
+
+	/* B must answer in IPv4 */
+	assert_int_equal(EPROTO,
+			 neg_run(mneg_answer, m, MEDIA_SIDE_B,
+				 "v=0\r\no=- 1 1 IN IP6 2001:db8::9\r\ns=-\r\n"
+				 "c=IN IP6 2001:db8::9\r\nt=0 0\r\n"
+				 "m=audio 6000 RTP/AVP 8\r\n",
+				 NULL));
+
+	out = neg_ok(mneg_answer, m, MEDIA_SIDE_B,
+		     HEAD("10.0.0.9") "m=audio 6000 RTP/AVP 8\r\n");
+	check_has(out, " 1 IN IP6 2001:db8::1\r\ns=-\r\n");
+	check_has(out, "c=IN IP6 2001:db8::1\r\n");
+	check_not(out, "IP4");
+	mem_deref(out);
+	check_peer(m, MEDIA_SIDE_A, "2001:db8::5", 5004, 5005);
+	check_peer(m, MEDIA_SIDE_B, "10.0.0.9", 6000, 6001);
+
+	/* bad arguments change nothing */
+	sa_init(&unset, AF_INET);
+	assert_int_equal(0, sa_set_str(&sa, "0.0.0.0", 0));
+	assert_int_equal(EINVAL, mneg_set_addr(m, MEDIA_SIDE_B, &sa));
+	assert_int_equal(EINVAL, mneg_set_addr(m, MEDIA_SIDE_B, &unset));
+	assert_int_equal(EINVAL, mneg_set_addr(m, MEDIA_SIDE_B, NULL));
+	assert_int_equal(EINVAL, mneg_set_addr(m, 2, &sa));
+	assert_int_equal(EINVAL, mneg_set_addr(NULL, MEDIA_SIDE_A, &sa));
+
+	/* the port of the address given is ignored */
+	assert_int_equal(0, sa_set_str(&sa, "10.0.0.44", 5060));
+	assert_int_equal(0, mneg_set_addr(m, MEDIA_SIDE_B, &sa));
+	out = neg_ok(mneg_offer, m, MEDIA_SIDE_A,
+		     "v=0\r\no=- 1 2 IN IP6 2001:db8::5\r\ns=-\r\n"
+		     "c=IN IP6 2001:db8::5\r\nt=0 0\r\n"
+		     "m=audio 5004 RTP/AVP 8\r\n");
+	check_has(out, "c=IN IP4 10.0.0.44\r\n");
+	check_not(out, "5060");
+	mem_deref(out);
+
+	mem_deref(m);
+}
+
+
 /* The whole buffer as a string; the position is left alone */
 static char *mb_str(struct mbuf *mb)
 {
@@ -1181,6 +1390,9 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_addr_per_side),
+		cmocka_unit_test(test_port_change),
+		cmocka_unit_test(test_addr_mixed_family),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

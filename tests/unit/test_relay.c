@@ -64,28 +64,34 @@ static int loop_run(uint32_t ms)
 }
 
 
-static int sock_udp(struct sa *addr)
+static int sock_udp_at(const char *ip, struct sa *addr)
 {
 	struct sa a;
 	int fd;
 
-	assert_int_equal(0, sa_set_str(&a, "127.0.0.1", 0));
-	fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+	assert_int_equal(0, sa_set_str(&a, ip, 0));
+	fd = socket(sa_af(&a), SOCK_DGRAM, IPPROTO_UDP);
 	assert_true(fd >= 0);
 	assert_int_equal(0, bind(fd, &a.u.sa, a.len));
 
-	sa_init(addr, AF_INET);
-	addr->len = sizeof(addr->u.in);
+	sa_init(addr, sa_af(&a));
+	addr->len = sizeof(addr->u);
 	assert_int_equal(0, getsockname(fd, &addr->u.sa, &addr->len));
 
 	return fd;
 }
 
 
+static void phone_open_at(struct phone *ph, const char *ip)
+{
+	ph->rtp = sock_udp_at(ip, &ph->rtp_addr);
+	ph->rtcp = sock_udp_at(ip, &ph->rtcp_addr);
+}
+
+
 static void phone_open(struct phone *ph)
 {
-	ph->rtp = sock_udp(&ph->rtp_addr);
-	ph->rtcp = sock_udp(&ph->rtcp_addr);
+	phone_open_at(ph, "127.0.0.1");
 }
 
 
@@ -102,13 +108,20 @@ static void relay_addr(struct sa *sa, uint16_t port)
 }
 
 
+static void send_sa(int fd, const struct sa *dst, const uint8_t *buf,
+		    size_t len)
+{
+	assert_int_equal((ssize_t)len,
+			 sendto(fd, buf, len, 0, &dst->u.sa, dst->len));
+}
+
+
 static void send_to(int fd, uint16_t port, const uint8_t *buf, size_t len)
 {
 	struct sa dst;
 
 	relay_addr(&dst, port);
-	assert_int_equal((ssize_t)len,
-			 sendto(fd, buf, len, 0, &dst.u.sa, dst.len));
+	send_sa(fd, &dst, buf, len);
 }
 
 
@@ -176,26 +189,25 @@ static uint16_t seq_next = 1;
 
 
 /*
- * Send up to `sends` packets from `from` to relay port `port`, each
+ * Send up to `sends` packets from `from` to relay address `dst`, each
  * followed by up to `waits` receive waits on `to`, until one arrives; it
- * must carry the bytes sent and come from relay port `via`.
+ * must carry the bytes sent and come from relay address `want`.
  *
  * @return number of sends it took, or 0 if none arrived
  */
-static int relay_try(int from, uint16_t port, int to, uint16_t via, uint8_t pt,
-		     int *tos, int sends, int waits)
+static int relay_try_sa(int from, const struct sa *dst, int to,
+			const struct sa *want, uint8_t pt, int *tos, int sends,
+			int waits)
 {
 	const uint16_t first = seq_next;
 	uint8_t pkt[PKT_LEN], got[2048];
-	struct sa src, want;
-
-	relay_addr(&want, via);
+	struct sa src;
 
 	for (int i = 1; i <= sends; i++) {
 		const uint16_t seq = seq_next++;
 
 		pkt_fill(pkt, pt, seq);
-		send_to(from, port, pkt, sizeof(pkt));
+		send_sa(from, dst, pkt, sizeof(pkt));
 
 		for (int w = 0; w < waits; w++) {
 			ssize_t n = recv_wait(to, got, sizeof(got), &src, tos);
@@ -213,9 +225,9 @@ static int relay_try(int from, uint16_t port, int to, uint16_t via, uint8_t pt,
 			pkt_fill(pkt, pt, got_seq);
 			assert_int_equal(sizeof(pkt), n);
 			assert_memory_equal(pkt, got, sizeof(pkt));
-			if (!sa_cmp(&src, &want, SA_ALL)) {
+			if (!sa_cmp(&src, want, SA_ALL)) {
 				(void)re_fprintf(stderr, "from %J, want %J\n",
-						 &src, &want);
+						 &src, want);
 				fail();
 			}
 
@@ -224,6 +236,19 @@ static int relay_try(int from, uint16_t port, int to, uint16_t via, uint8_t pt,
 	}
 
 	return 0;
+}
+
+
+/* relay_try_sa() with the relay on 127.0.0.1 on both sides */
+static int relay_try(int from, uint16_t port, int to, uint16_t via, uint8_t pt,
+		     int *tos, int sends, int waits)
+{
+	struct sa dst, want;
+
+	relay_addr(&dst, port);
+	relay_addr(&want, via);
+
+	return relay_try_sa(from, &dst, to, &want, pt, tos, sends, waits);
 }
 
 
@@ -705,11 +730,354 @@ static void test_destroy_with_calls(void **state)
 	assert_int_equal(0, sa_set_str(&peer, "127.0.0.1", 4000));
 	assert_int_equal(ENODEV,
 			 mcall_set_peer(mc1, MEDIA_SIDE_A, &peer, NULL));
+	assert_int_equal(ENODEV, mcall_rebind(mc1, MEDIA_SIDE_A));
+	assert_int_equal(ENODEV, mcall_set_latch(mc1, false));
 	assert_int_not_equal(0, mcall_port(mc1, MEDIA_SIDE_A));
 	mem_deref(mc1);
 	mem_deref(mc2);
 
 	mem_deref(pp);
+}
+
+
+/* The relay's address for one side of a call, with our port there */
+static void side_addr(struct sa *sa, const struct media *m,
+		      enum media_side side, uint16_t port)
+{
+	*sa = *media_laddr_side(m, side);
+	sa_set_port(sa, port);
+}
+
+
+/* Side B bound on its own address (the SBC's private interface) */
+static void test_address_b(void **state)
+{
+	struct media_conf conf;
+	struct media *m = NULL;
+	struct mcall *mc = NULL;
+	struct phone a, b;
+	struct sa ra, rb, v6, wrong;
+	uint16_t pa, pb;
+	int tos = -1, on = 1;
+	char buf[256];
+	(void)state;
+
+	mconf_init(&conf, 1, 0);
+	conf.address_b = "0.0.0.0";
+	assert_int_equal(EINVAL, media_alloc(&m, &conf, NULL, NULL));
+	conf.address_b = "bogus";
+	assert_int_equal(EINVAL, media_alloc(&m, &conf, NULL, NULL));
+	assert_null(m);
+
+	/* "" is the same as NULL: both sides on address */
+	conf.address_b = "";
+	assert_int_equal(0, media_alloc(&m, &conf, NULL, NULL));
+	assert_true(
+	    sa_cmp(media_laddr(m), media_laddr_side(m, MEDIA_SIDE_B), SA_ALL));
+	m = mem_deref(m);
+
+	conf.address_b = "127.0.0.2";
+	assert_int_equal(0, media_alloc(&m, &conf, NULL, NULL));
+	assert_null(media_laddr_side(NULL, MEDIA_SIDE_A));
+	assert_null(media_laddr_side(m, (enum media_side)2));
+	assert_int_equal(0x7f000001, sa_in(media_laddr(m)));
+	assert_int_equal(0x7f000001, sa_in(media_laddr_side(m, MEDIA_SIDE_A)));
+	assert_int_equal(0x7f000002, sa_in(media_laddr_side(m, MEDIA_SIDE_B)));
+	assert_int_equal(0, sa_port(media_laddr_side(m, MEDIA_SIDE_B)));
+
+	assert_true(re_snprintf(buf, sizeof(buf), "%H", media_debug, m) > 0);
+	assert_non_null(strstr(buf, "side B 127.0.0.2"));
+
+	assert_int_equal(0, mcall_alloc(&mc, m, "call-addr-b"));
+	pa = mcall_port(mc, MEDIA_SIDE_A);
+	pb = mcall_port(mc, MEDIA_SIDE_B);
+	side_addr(&ra, m, MEDIA_SIDE_A, pa);
+	side_addr(&rb, m, MEDIA_SIDE_B, pb);
+
+	/* B's port answers on 127.0.0.2 only: nothing on 127.0.0.1 */
+	assert_int_equal(0, sa_set_str(&wrong, "127.0.0.1", pb));
+
+	phone_open(&a);
+	phone_open_at(&b, "127.0.0.3");
+	assert_int_equal(0, setsockopt(b.rtp, IPPROTO_IP, IP_RECVTOS, &on,
+				       sizeof(on)));
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_A, &a.rtp_addr,
+					   &a.rtcp_addr));
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_B, &b.rtp_addr,
+					   &b.rtcp_addr));
+
+	/* A -> 127.0.0.1:pa comes out of 127.0.0.2:pb, marked EF */
+	assert_int_not_equal(0, relay_try_sa(a.rtp, &ra, b.rtp, &rb, 8, &tos,
+					     ATTEMPTS, 1));
+	assert_int_equal(0xb8, tos);
+
+	/* B -> 127.0.0.2:pb comes out of 127.0.0.1:pa */
+	assert_int_equal(1,
+			 relay_try_sa(b.rtp, &rb, a.rtp, &ra, 8, NULL, 1, 20));
+	assert_int_equal(0, relay_try_sa(b.rtp, &wrong, a.rtp, &ra, 8, NULL, 1,
+					 2));
+
+	/* RTCP too, on port + 1 of each address */
+	sa_set_port(&ra, pa + 1);
+	sa_set_port(&rb, pb + 1);
+	assert_int_equal(1, relay_try_sa(a.rtcp, &ra, b.rtcp, &rb, 200, NULL,
+					 1, 20));
+	assert_int_equal(1, relay_try_sa(b.rtcp, &rb, a.rtcp, &ra, 201, NULL,
+					 1, 20));
+
+	/* a rebound side B stays on 127.0.0.2 */
+	assert_int_equal(0, mcall_rebind(mc, MEDIA_SIDE_B));
+	pb = mcall_port(mc, MEDIA_SIDE_B);
+	side_addr(&rb, m, MEDIA_SIDE_B, pb);
+	sa_set_port(&ra, pa);
+	assert_int_not_equal(0, relay_try_sa(b.rtp, &rb, a.rtp, &ra, 8, NULL,
+					     ATTEMPTS, 1));
+	assert_int_equal(1,
+			 relay_try_sa(a.rtp, &ra, b.rtp, &rb, 8, NULL, 1, 20));
+
+	/* the peer's family is checked against the side's sockets */
+	assert_int_equal(0, sa_set_str(&v6, "::1", 4000));
+	assert_int_equal(EAFNOSUPPORT,
+			 mcall_set_peer(mc, MEDIA_SIDE_B, &v6, NULL));
+
+	mem_deref(mc);
+	wait_ports_back(m);
+	phone_close(&a);
+	phone_close(&b);
+	mem_deref(m);
+}
+
+
+/* Side B on IPv6, side A on IPv4: each socket speaks its own family */
+static void test_address_b_ipv6(void **state)
+{
+	struct media_conf conf;
+	struct media *m = NULL;
+	struct mcall *mc = NULL;
+	struct phone a, b;
+	struct sa ra, rb, v6;
+	(void)state;
+
+	mconf_init(&conf, 1, 0);
+	conf.address_b = "::1";
+	assert_int_equal(0, media_alloc(&m, &conf, NULL, NULL));
+	assert_int_equal(AF_INET, sa_af(media_laddr_side(m, MEDIA_SIDE_A)));
+	assert_int_equal(AF_INET6, sa_af(media_laddr_side(m, MEDIA_SIDE_B)));
+	assert_int_equal(0, mcall_alloc(&mc, m, "call-v6"));
+
+	assert_int_equal(0, sa_set_str(&v6, "::1", 4000));
+	assert_int_equal(EAFNOSUPPORT,
+			 mcall_set_peer(mc, MEDIA_SIDE_A, &v6, NULL));
+
+	phone_open(&a);
+	phone_open_at(&b, "::1");
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_A, &a.rtp_addr,
+					   &a.rtcp_addr));
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_B, &b.rtp_addr,
+					   &b.rtcp_addr));
+	side_addr(&ra, m, MEDIA_SIDE_A, mcall_port(mc, MEDIA_SIDE_A));
+	side_addr(&rb, m, MEDIA_SIDE_B, mcall_port(mc, MEDIA_SIDE_B));
+
+	assert_int_not_equal(0, relay_try_sa(a.rtp, &ra, b.rtp, &rb, 8, NULL,
+					     ATTEMPTS, 1));
+	assert_int_equal(1,
+			 relay_try_sa(b.rtp, &rb, a.rtp, &ra, 8, NULL, 1, 20));
+
+	mem_deref(mc);
+	wait_ports_back(m);
+	phone_close(&a);
+	phone_close(&b);
+	mem_deref(m);
+}
+
+
+static void test_rebind(void **state)
+{
+	struct media_conf conf;
+	struct media *m = NULL;
+	struct mcall *mc = NULL;
+	struct portpool *pp;
+	struct phone a, b;
+	uint16_t pa, pb, pb2;
+	uint8_t pkt[PKT_LEN], got[2048];
+	struct sa src;
+	uint32_t nfree;
+	(void)state;
+
+	mconf_init(&conf, 1, 0);
+	assert_int_equal(0, media_alloc(&m, &conf, NULL, NULL));
+	pp = media_pool(m);
+	assert_int_equal(0, mcall_alloc(&mc, m, "call-rebind"));
+	pa = mcall_port(mc, MEDIA_SIDE_A);
+	pb = mcall_port(mc, MEDIA_SIDE_B);
+
+	assert_int_equal(EINVAL, mcall_rebind(NULL, MEDIA_SIDE_A));
+	assert_int_equal(EINVAL, mcall_rebind(mc, (enum media_side)2));
+
+	phone_open(&a);
+	phone_open(&b);
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_A, &a.rtp_addr,
+					   &a.rtcp_addr));
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_B, &b.rtp_addr,
+					   &b.rtcp_addr));
+	assert_int_not_equal(0, relay_check(a.rtp, pa, b.rtp, pb, 8, NULL));
+	assert_true(relay_once(b.rtp, pb, a.rtp, pa, 8));
+	nfree = portpool_free_count(pp);
+	assert_int_equal(48, nfree);
+
+	/* new pair for B at once; the old one comes back once closed */
+	assert_int_equal(0, mcall_rebind(mc, MEDIA_SIDE_B));
+	pb2 = mcall_port(mc, MEDIA_SIDE_B);
+	assert_int_not_equal(pb, pb2);
+	assert_int_equal(0, pb2 % 2);
+	assert_in_range(pb2, RANGE_MIN, RANGE_MAX - 1);
+	assert_int_equal(pa, mcall_port(mc, MEDIA_SIDE_A));
+	for (int i = 0; i < 200 && portpool_free_count(pp) != nfree; i++)
+		(void)loop_run(10);
+	assert_int_equal(nfree, portpool_free_count(pp));
+
+	/* the old port is closed: nothing relayed from it */
+	pkt_fill(pkt, 8, seq_next++);
+	send_to(b.rtp, pb, pkt, sizeof(pkt));
+	assert_true(recv_wait(a.rtp, got, sizeof(got), &src, NULL) < 0);
+
+	/* B's peer was forgotten: A's packets are dropped ... */
+	pkt_fill(pkt, 8, seq_next++);
+	send_to(a.rtp, pa, pkt, sizeof(pkt));
+	assert_true(recv_wait(b.rtp, got, sizeof(got), &src, NULL) < 0);
+
+	/* ... until B sends to its new port and is latched there */
+	assert_true(relay_once(b.rtp, pb2, a.rtp, pa, 8));
+	assert_true(relay_once(a.rtp, pa, b.rtp, pb2, 8));
+	assert_true(relay_once(b.rtcp, pb2 + 1, a.rtcp, pa + 1, 200));
+	assert_true(relay_once(a.rtcp, pa + 1, b.rtcp, pb2 + 1, 201));
+
+	/* A side too, with a new SDP peer this time */
+	assert_int_equal(0, mcall_rebind(mc, MEDIA_SIDE_A));
+	assert_int_not_equal(pa, mcall_port(mc, MEDIA_SIDE_A));
+	pa = mcall_port(mc, MEDIA_SIDE_A);
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_A, &a.rtp_addr,
+					   &a.rtcp_addr));
+	assert_int_not_equal(0, relay_check(b.rtp, pb2, a.rtp, pa, 8, NULL));
+	for (int i = 0; i < 200 && portpool_free_count(pp) != nfree; i++)
+		(void)loop_run(10);
+	assert_int_equal(nfree, portpool_free_count(pp));
+
+	mem_deref(mc);
+	wait_ports_back(m);
+	phone_close(&a);
+	phone_close(&b);
+	mem_deref(m);
+}
+
+
+/* No free pair: the call keeps its ports and keeps relaying */
+static void test_rebind_exhausted(void **state)
+{
+	struct media_conf conf;
+	struct media *m = NULL;
+	struct mcall *mc = NULL;
+	struct phone a, b;
+	uint16_t pa, pb;
+	(void)state;
+
+	mconf_init(&conf, 1, 0);
+	conf.port_min = 30300;
+	conf.port_max = 30303; /* two pairs: one call */
+	assert_int_equal(0, media_alloc(&m, &conf, NULL, NULL));
+	assert_int_equal(0, mcall_alloc(&mc, m, "call-rebind-full"));
+	pa = mcall_port(mc, MEDIA_SIDE_A);
+	pb = mcall_port(mc, MEDIA_SIDE_B);
+	assert_int_equal(0, portpool_free_count(media_pool(m)));
+
+	phone_open(&a);
+	phone_open(&b);
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_A, &a.rtp_addr,
+					   &a.rtcp_addr));
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_B, &b.rtp_addr,
+					   &b.rtcp_addr));
+
+	assert_int_equal(ENOSPC, mcall_rebind(mc, MEDIA_SIDE_B));
+	assert_int_equal(pb, mcall_port(mc, MEDIA_SIDE_B));
+	assert_int_equal(0, portpool_free_count(media_pool(m)));
+
+	/* the peers were kept, too */
+	assert_int_not_equal(0, relay_check(a.rtp, pa, b.rtp, pb, 8, NULL));
+	assert_true(relay_once(b.rtp, pb, a.rtp, pa, 8));
+
+	mem_deref(mc);
+	wait_ports_back(m);
+	phone_close(&a);
+	phone_close(&b);
+	mem_deref(m);
+}
+
+
+/* Symmetric RTP off: replies go to the SDP address, whatever the source */
+static void test_latch_off(void **state)
+{
+	struct media_conf conf;
+	struct media *m = NULL;
+	struct mcall *mc = NULL;
+	struct phone a, b, nat;
+	uint16_t pa, pb;
+	uint8_t got[2048];
+	struct sa src;
+	(void)state;
+
+	mconf_init(&conf, 1, 0);
+	assert_int_equal(0, media_alloc(&m, &conf, NULL, NULL));
+	assert_int_equal(0, mcall_alloc(&mc, m, "call-nolatch"));
+	pa = mcall_port(mc, MEDIA_SIDE_A);
+	pb = mcall_port(mc, MEDIA_SIDE_B);
+	assert_int_equal(EINVAL, mcall_set_latch(NULL, false));
+
+	phone_open(&a);	  /* what side A's SDP says */
+	phone_open(&nat); /* where side A's packets come from */
+	phone_open(&b);
+
+	/* first latched to the NAT address, then latching turned off */
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_A, &a.rtp_addr,
+					   &a.rtcp_addr));
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_B, &b.rtp_addr,
+					   &b.rtcp_addr));
+	assert_int_not_equal(0, relay_check(nat.rtp, pa, b.rtp, pb, 8, NULL));
+	assert_true(relay_once(b.rtp, pb, nat.rtp, pa, 8));
+
+	assert_int_equal(0, mcall_set_latch(mc, false));
+
+	/* packets from another source are still relayed ... */
+	assert_int_not_equal(0, relay_check(nat.rtp, pa, b.rtp, pb, 8, NULL));
+
+	/* ... but the replies go to the SDP address */
+	assert_int_not_equal(0, relay_check(b.rtp, pb, a.rtp, pa, 8, NULL));
+	drain(nat.rtp);
+	assert_true(relay_once(nat.rtp, pa, b.rtp, pb, 8));
+	assert_true(relay_once(b.rtp, pb, a.rtp, pa, 8));
+	assert_true(recv_wait(nat.rtp, got, sizeof(got), &src, NULL) < 0);
+	assert_true(relay_once(nat.rtcp, pa + 1, b.rtcp, pb + 1, 200));
+	assert_true(relay_once(b.rtcp, pb + 1, a.rtcp, pa + 1, 201));
+
+	/* a new SDP address is used as it is */
+	assert_int_equal(0, mcall_set_peer(mc, MEDIA_SIDE_B, &nat.rtp_addr,
+					   &nat.rtcp_addr));
+	assert_int_not_equal(0, relay_check(a.rtp, pa, nat.rtp, pb, 8, NULL));
+	assert_true(relay_once(b.rtp, pb, a.rtp, pa, 8));
+	assert_true(relay_once(a.rtp, pa, nat.rtp, pb, 8));
+	assert_true(recv_wait(b.rtp, got, sizeof(got), &src, NULL) < 0);
+
+	/* on again: the next packet from side B latches */
+	assert_int_equal(0, mcall_set_latch(mc, true));
+	assert_int_not_equal(0, relay_check(b.rtp, pb, a.rtp, pa, 8, NULL));
+	drain(nat.rtp);
+	assert_true(relay_once(a.rtp, pa, b.rtp, pb, 8));
+
+	mem_deref(mc);
+	wait_ports_back(m);
+	phone_close(&a);
+	phone_close(&b);
+	phone_close(&nat);
+	mem_deref(m);
 }
 
 
@@ -746,6 +1114,11 @@ int main(void)
 		cmocka_unit_test(test_port_in_use),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_destroy_with_calls),
+		cmocka_unit_test(test_address_b),
+		cmocka_unit_test(test_address_b_ipv6),
+		cmocka_unit_test(test_rebind),
+		cmocka_unit_test(test_rebind_exhausted),
+		cmocka_unit_test(test_latch_off),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
