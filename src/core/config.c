@@ -27,6 +27,10 @@ enum conf_type {
 	CT_VERIFY,  /* none, optional, required */
 	CT_DNS,	    /* list of ip[:port] */
 	CT_NUMBERS, /* list of digit strings */
+	CT_HOST,    /* IPv4/IPv6 address, not 0.0.0.0/255.255.255.255; empty */
+	CT_HOSTPORT, /* CT_HOST with an optional :port */
+	CT_BOOL,     /* yes or no */
+	CT_ENUM,     /* one of enumv */
 };
 
 struct conf_key {
@@ -38,18 +42,32 @@ struct conf_key {
 	uint32_t max;
 	bool reloadable;
 	const char *help;
+	const char *const *enumv; /* CT_ENUM: NULL-terminated names */
 };
 
 #define OFF(m) offsetof(struct relais_config, m)
 #define SZ(m)  sizeof(((struct relais_config *)0)->m)
 #define U32(n, m, lo, hi, rl, h)                                              \
 	{                                                                     \
-		n, CT_U32, OFF(m), SZ(m), lo, hi, rl, h                       \
+		n, CT_U32, OFF(m), SZ(m), lo, hi, rl, h, NULL                 \
 	}
 #define STR(n, t, m, rl, h)                                                   \
 	{                                                                     \
-		n, t, OFF(m), SZ(m), 0, 0, rl, h                              \
+		n, t, OFF(m), SZ(m), 0, 0, rl, h, NULL                        \
 	}
+#define ENUM(n, m, v, h)                                                      \
+	{                                                                     \
+		n, CT_ENUM, OFF(m), SZ(m), 0, 0, false, h, v                  \
+	}
+
+static const char *const sbc_modes[] = { "off", "standard", "wan", "lan",
+					 NULL };
+static const char *const sbc_pub_tps[] = { "tls", "tls+udp/tcp", NULL };
+static const char *const sbc_priv_tps[] = { "tls", "tls+udp/tcp", "udp/tcp",
+					    NULL };
+static const char *const sbc_pbx_tps[] = { "udp", "tcp", "tls", NULL };
+static const char *const sbc_srtps[] = { "auto", "disabled", "allowed",
+					 "enforced", NULL };
 
 const struct relais_config config_defaults = {
 	.sip_udp_listen = "127.0.0.1:5060",
@@ -79,6 +97,24 @@ const struct relais_config config_defaults = {
 	.nonce_lifetime = 300,
 	.auth_algorithms = "MD5",
 	.session_min_se = 90,
+	.sbc_mode = "off",
+	.sbc_public_interface = "",
+	.sbc_public_nat = "",
+	.sbc_public_transports = "tls",
+	.sbc_public_port = 0,
+	.sbc_private_interface = "",
+	.sbc_private_nat = "",
+	.sbc_private_transports = "tls+udp/tcp",
+	.sbc_private_port = 0,
+	.sbc_pbx = "",
+	.sbc_pbx_transport = "tls",
+	.sbc_wan_peer = "",
+	.sbc_rtp_port_min = 20000,
+	.sbc_rtp_port_max = 27999,
+	.sbc_rtp_port_change = false,
+	.sbc_symmetric_rtp = true,
+	.sbc_public_srtp = "auto",
+	.sbc_private_srtp = "auto",
 };
 
 static const struct conf_key keys[] = {
@@ -144,7 +180,76 @@ static const struct conf_key keys[] = {
 	    "default)"),
 	U32("session_min_se", session_min_se, 90, 86400, true,
 	    "smallest session timer accepted (RFC 4028 Min-SE)"),
+	ENUM("sbc_mode", sbc_mode, sbc_modes,
+	     "run the SBC (SPEC §4): off; standard (public side in front of "
+	     "the PBX); wan (chained WAN element: the private side talks to "
+	     "the LAN element); lan (chained LAN element: the public side "
+	     "serves the WAN element only)"),
+	STR("sbc_public_interface", CT_HOST, sbc_public_interface, false,
+	    "SBC public side: interface address to listen on (IP2); "
+	    "required unless sbc_mode is off"),
+	STR("sbc_public_nat", CT_HOST, sbc_public_nat, false,
+	    "SBC public side: address seen from outside when a NAT sits in"
+	    " front (IP1); empty: sbc_public_interface"),
+	ENUM("sbc_public_transports", sbc_public_transports, sbc_pub_tps,
+	     "SBC public side protocols: tls, or tls+udp/tcp (UDP/TCP alone"
+	     " is refused on the public side)"),
+	U32("sbc_public_port", sbc_public_port, 0, 65535, false,
+	    "SBC public side SIP port (TLS and, if enabled, UDP/TCP); 0: "
+	    "5063, or 5065 in lan mode"),
+	STR("sbc_private_interface", CT_HOST, sbc_private_interface, false,
+	    "SBC private side: interface address toward the PBX (IP3); "
+	    "required unless sbc_mode is off"),
+	STR("sbc_private_nat", CT_HOST, sbc_private_nat, false,
+	    "SBC private side: address the PBX sees when a NAT sits between"
+	    " (IP4); empty: sbc_private_interface"),
+	ENUM("sbc_private_transports", sbc_private_transports, sbc_priv_tps,
+	     "SBC private side protocols: tls, tls+udp/tcp or udp/tcp"),
+	U32("sbc_private_port", sbc_private_port, 0, 65535, false,
+	    "SBC private side SIP port; 0: 5064, or 5065 in wan mode"),
+	STR("sbc_pbx", CT_HOSTPORT, sbc_pbx, false,
+	    "the PBX behind the SBC (IP5 or IP5:port; [v6]:port); in wan "
+	    "mode the LAN element. Default port 5061 for tls, 5060 for udp"
+	    " and tcp, 5065 in wan mode; required unless sbc_mode is off"),
+	ENUM("sbc_pbx_transport", sbc_pbx_transport, sbc_pbx_tps,
+	     "protocol toward the PBX: udp, tcp or tls; it must be one "
+	     "sbc_private_transports enables"),
+	STR("sbc_wan_peer", CT_HOST, sbc_wan_peer, false,
+	    "lan mode: address of the WAN element, the only source the "
+	    "public side serves; required in lan mode"),
+	U32("sbc_rtp_port_min", sbc_rtp_port_min, 1024, 65532, false,
+	    "first port of the SBC's RTP/RTCP range"),
+	U32("sbc_rtp_port_max", sbc_rtp_port_max, 1027, 65535, false,
+	    "last port of the SBC's RTP/RTCP range (4 ports per call, 8 "
+	    "with video)"),
+	STR("sbc_rtp_port_change", CT_BOOL, sbc_rtp_port_change, false,
+	    "SBC: move a call to new relay ports when it is renegotiated"),
+	STR("sbc_symmetric_rtp", CT_BOOL, sbc_symmetric_rtp, false,
+	    "SBC: send RTP back to where it comes from (latch on the first"
+	    " packet's source; needed for phones behind NAT)"),
+	ENUM("sbc_public_srtp", sbc_public_srtp, sbc_srtps,
+	     "SRTP on the public side: auto (enforced when the side's "
+	     "transport is TLS, allowed otherwise), disabled, allowed or "
+	     "enforced"),
+	ENUM("sbc_private_srtp", sbc_private_srtp, sbc_srtps,
+	     "SRTP on the private side: auto (enforced when "
+	     "sbc_pbx_transport is tls, allowed otherwise), disabled, "
+	     "allowed or enforced"),
 };
+
+
+static const char *enum_allowed(const char *const *v, char *buf, size_t sz)
+{
+	size_t len;
+
+	re_snprintf(buf, sz, "one of");
+	for (size_t i = 0; v[i]; i++) {
+		len = strlen(buf);
+		re_snprintf(buf + len, sz - len, "%s %s", i ? "," : "", v[i]);
+	}
+
+	return buf;
+}
 
 
 static const char *type_allowed(const struct conf_key *k, char *buf, size_t sz)
@@ -176,6 +281,17 @@ static const char *type_allowed(const struct conf_key *k, char *buf, size_t sz)
 		return "a comma-separated list of numbers (digits only)";
 	case CT_ALGOS:
 		return "a comma-separated list of MD5, SHA-256";
+	case CT_HOST:
+		return "an IPv4 or IPv6 address other than 0.0.0.0 and "
+		       "255.255.255.255, or empty";
+	case CT_HOSTPORT:
+		return "an IPv4 or IPv6 address other than 0.0.0.0 and "
+		       "255.255.255.255, with an optional :port (1-65535; "
+		       "[v6]:port), or empty";
+	case CT_BOOL:
+		return "yes or no";
+	case CT_ENUM:
+		return enum_allowed(k->enumv, buf, sz);
 	default:
 		re_snprintf(buf, sz, "a text of at most %zu characters",
 			    k->size - 1);
@@ -236,6 +352,83 @@ static bool dns_list_valid(const char *val)
 	}
 
 	return true;
+}
+
+
+/*
+ * "192.0.2.1", "2001:db8::1", with port_ok also "192.0.2.1:5061" and
+ * "[2001:db8::1]:5061". No host names: the SBC's addresses are host data.
+ * 0.0.0.0, :: and 255.255.255.255 are a syntax error (SPEC §4).
+ */
+static int host_parse(struct sa *sa, const char *val, bool port_ok)
+{
+	struct pl addr, port = PL_INIT;
+	uint32_t pnum = 0;
+	const char *colon = strchr(val, ':');
+
+	pl_set_str(&addr, val);
+	if (val[0] == '[') {
+		const char *end = strchr(val, ']');
+
+		if (!end || (end[1] && end[1] != ':'))
+			return EBADMSG;
+		addr.p = val + 1;
+		addr.l = (size_t)(end - addr.p);
+		if (end[1])
+			pl_set_str(&port, end + 2);
+	}
+	else if (colon && colon == strrchr(val, ':')) {
+		addr.l = (size_t)(colon - val);
+		pl_set_str(&port, colon + 1);
+	}
+
+	if (port.p) {
+		if (!port_ok || num_u32(&port, 1, 65535, &pnum))
+			return EBADMSG;
+	}
+
+	if (!addr.l || sa_set(sa, &addr, (uint16_t)pnum))
+		return EBADMSG;
+
+	if (sa_is_any(sa) || (sa_af(sa) == AF_INET && sa_in(sa) == UINT32_MAX))
+		return EBADMSG;
+
+	return 0;
+}
+
+
+static int bool_parse(bool *b, const char *val)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(val, yes[i])) {
+			*b = true;
+			return 0;
+		}
+		if (!strcasecmp(val, no[i])) {
+			*b = false;
+			return 0;
+		}
+	}
+
+	return EINVAL;
+}
+
+
+/* Stores the canonical spelling of the name */
+static int enum_set(char *dst, size_t size, const char *const *v,
+		    const char *val)
+{
+	for (size_t i = 0; v[i]; i++) {
+		if (!strcasecmp(val, v[i])) {
+			str_ncpy(dst, v[i], size);
+			return 0;
+		}
+	}
+
+	return EINVAL;
 }
 
 
@@ -329,6 +522,18 @@ static int set_value(struct relais_config *cfg, const struct conf_key *k,
 			return EINVAL;
 		break;
 
+	case CT_HOST:
+	case CT_HOSTPORT:
+		if (val[0] && host_parse(&sa, val, k->type == CT_HOSTPORT))
+			return EBADMSG;
+		break;
+
+	case CT_BOOL:
+		return bool_parse(dst, val);
+
+	case CT_ENUM:
+		return enum_set(dst, k->size, k->enumv, val);
+
 	default:
 		break;
 	}
@@ -360,6 +565,14 @@ static int check_consistency(const struct relais_config *cfg, char *errbuf,
 			    "rtp_port_max (%u) must be at least rtp_port_min"
 			    " + 3 (%u): a call needs 4 ports",
 			    cfg->rtp_port_max, cfg->rtp_port_min + 3);
+		return EINVAL;
+	}
+	if (cfg->sbc_rtp_port_max < cfg->sbc_rtp_port_min + 3) {
+		re_snprintf(errbuf, errsz,
+			    "sbc_rtp_port_max (%u) must be at least "
+			    "sbc_rtp_port_min + 3 (%u): a call needs 4 ports;"
+			    " allowed range 1024-65535",
+			    cfg->sbc_rtp_port_max, cfg->sbc_rtp_port_min + 3);
 		return EINVAL;
 	}
 	if (cfg->reg_min_expires > cfg->reg_max_expires) {
@@ -410,7 +623,7 @@ static int parse_file(struct relais_config *cfg, const char *path, bool reload,
 		struct pl name, val, l;
 		const struct conf_key *k;
 		char vbuf[CONF_STR_MAX + 1];
-		char abuf[64];
+		char abuf[128];
 
 		++lineno;
 		if (!strchr(line, '\n') && !feof(f)) {
@@ -458,7 +671,16 @@ static int parse_file(struct relais_config *cfg, const char *path, bool reload,
 			continue;
 
 		err = set_value(cfg, k, vbuf);
-		if (err) {
+		if (err == EBADMSG) {
+			re_snprintf(errbuf, errsz,
+				    "%s:%u: %s = \"%s\": syntax error: "
+				    "expected %s",
+				    path, lineno, k->name, vbuf,
+				    type_allowed(k, abuf, sizeof(abuf)));
+			err = EINVAL;
+			break;
+		}
+		else if (err) {
 			re_snprintf(errbuf, errsz,
 				    "%s:%u: %s = \"%s\" is not valid: "
 				    "expected %s",
@@ -542,6 +764,9 @@ static int print_default(char *buf, size_t sz, const struct conf_key *k)
 	case CT_LOGLEVEL:
 		return re_snprintf(buf, sz, "%s",
 				   log_level_name(*(const enum log_level *)v));
+	case CT_BOOL:
+		return re_snprintf(buf, sz, "%s",
+				   *(const bool *)v ? "yes" : "no");
 	case CT_LOGTARGET:
 		return re_snprintf(buf, sz, "%s",
 				   *(const enum log_target *)v ==
@@ -558,7 +783,7 @@ static int print_default(char *buf, size_t sz, const struct conf_key *k)
 int config_print_help(FILE *f)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		char def[CONF_STR_MAX], abuf[64];
+		char def[CONF_STR_MAX], abuf[128];
 
 		print_default(def, sizeof(def), &keys[i]);
 		fprintf(f, "%-20s %s\n%20s allowed: %s; default: \"%s\"%s\n",
@@ -576,7 +801,7 @@ int config_print_example(FILE *f)
 {
 	fprintf(f, "# relaisd configuration (host data only)\n");
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		char def[CONF_STR_MAX], abuf[64];
+		char def[CONF_STR_MAX], abuf[128];
 
 		print_default(def, sizeof(def), &keys[i]);
 		fprintf(f, "\n# %s\n# allowed: %s%s\n%s = %s\n", keys[i].help,

@@ -649,6 +649,168 @@ int store_holiday_foreach(struct store *st, store_holiday_h *h, void *arg)
 
 
 /**
+ * Get the SBC's security settings
+ *
+ * @param st Store
+ * @param s  Returned settings
+ *
+ * @return 0 if success, ENOENT if they were never set (the SBC then uses
+ *         its defaults), otherwise errorcode
+ */
+int store_sbcsec_get(struct store *st, struct store_sbcsec *s)
+{
+	if (!st || !s)
+		return EINVAL;
+
+	return st->be->sbcsec_get(st->db, s);
+}
+
+
+/**
+ * Set the SBC's security settings, replacing the previous ones
+ *
+ * @param st Store
+ * @param s  Settings, validated by the caller (guard_conf_validate());
+ *           level must not be empty
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int store_sbcsec_set(struct store *st, const struct store_sbcsec *s)
+{
+	if (!st || !s || !s->level[0] ||
+	    strnlen(s->level, sizeof(s->level)) == sizeof(s->level))
+		return EINVAL;
+
+	return st->be->sbcsec_set(st->db, s);
+}
+
+
+/**
+ * Add an entry to the SBC's allow-list
+ *
+ * @param st   Store
+ * @param cidr Address or network as validated text ("192.0.2.0/24")
+ *
+ * @return 0 if success, EEXIST if it is already listed, otherwise
+ *         errorcode
+ */
+int store_sbcallow_add(struct store *st, const char *cidr)
+{
+	if (!st || is_empty(cidr) || strlen(cidr) >= STORE_ADDR_MAX)
+		return EINVAL;
+
+	return st->be->sbcallow_add(st->db, cidr);
+}
+
+
+/**
+ * Remove an entry from the SBC's allow-list
+ *
+ * @param st   Store
+ * @param cidr The entry, written as it was added
+ *
+ * @return 0 if success, ENOENT if it is not listed, otherwise errorcode
+ */
+int store_sbcallow_remove(struct store *st, const char *cidr)
+{
+	if (!st || is_empty(cidr))
+		return EINVAL;
+
+	return st->be->sbcallow_remove(st->db, cidr);
+}
+
+
+/**
+ * Call a handler for each allow-list entry, in the order they were added
+ *
+ * @param st  Store
+ * @param h   Handler; a non-zero return stops the iteration
+ * @param arg Handler argument
+ *
+ * @return 0 if all were visited, the handler's non-zero value if it
+ *         stopped, otherwise errorcode
+ */
+int store_sbcallow_foreach(struct store *st, store_text_h *h, void *arg)
+{
+	if (!st || !h)
+		return EINVAL;
+
+	return st->be->sbcallow_foreach(st->db, h, arg);
+}
+
+
+/**
+ * Insert a deny-list entry, or replace the entry of the same address
+ *
+ * @param st Store
+ * @param d  Entry; addr and reason must not be empty
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int store_sbcdeny_put(struct store *st, const struct store_sbcdeny *d)
+{
+	if (!st || !d || !d->addr[0] || !d->reason[0])
+		return EINVAL;
+
+	return st->be->sbcdeny_put(st->db, d);
+}
+
+
+/**
+ * Remove the deny-list entry of an address
+ *
+ * @param st   Store
+ * @param addr IP address, no port
+ *
+ * @return 0 if success, ENOENT if it is not listed, otherwise errorcode
+ */
+int store_sbcdeny_remove(struct store *st, const char *addr)
+{
+	if (!st || is_empty(addr))
+		return EINVAL;
+
+	return st->be->sbcdeny_remove(st->db, addr);
+}
+
+
+/**
+ * Remove every deny-list entry
+ *
+ * @param st Store
+ *
+ * @return 0 if success (also when the list was empty), otherwise
+ *         errorcode
+ */
+int store_sbcdeny_clear(struct store *st)
+{
+	if (!st)
+		return EINVAL;
+
+	return st->be->sbcdeny_clear(st->db);
+}
+
+
+/**
+ * Call a handler for each deny-list entry, oldest first (by since, then
+ * address)
+ *
+ * @param st  Store
+ * @param h   Handler; a non-zero return stops the iteration
+ * @param arg Handler argument
+ *
+ * @return 0 if all were visited, the handler's non-zero value if it
+ *         stopped, otherwise errorcode
+ */
+int store_sbcdeny_foreach(struct store *st, store_sbcdeny_h *h, void *arg)
+{
+	if (!st || !h)
+		return EINVAL;
+
+	return st->be->sbcdeny_foreach(st->db, h, arg);
+}
+
+
+/**
  * Write pending changes to the main database file (a WAL checkpoint for
  * SQLite), e.g. before a backup or on shutdown
  *

@@ -51,6 +51,15 @@ struct store_backend {
 	int (*holiday_add)(void *db, struct store_holiday *hd);
 	int (*holiday_remove)(void *db, int64_t id);
 	int (*holiday_foreach)(void *db, store_holiday_h *h, void *arg);
+	int (*sbcsec_get)(void *db, struct store_sbcsec *s);
+	int (*sbcsec_set)(void *db, const struct store_sbcsec *s);
+	int (*sbcallow_add)(void *db, const char *cidr);
+	int (*sbcallow_remove)(void *db, const char *cidr);
+	int (*sbcallow_foreach)(void *db, store_text_h *h, void *arg);
+	int (*sbcdeny_put)(void *db, const struct store_sbcdeny *d);
+	int (*sbcdeny_remove)(void *db, const char *addr);
+	int (*sbcdeny_clear)(void *db);
+	int (*sbcdeny_foreach)(void *db, store_sbcdeny_h *h, void *arg);
 	int (*flush)(void *db);
 };
 

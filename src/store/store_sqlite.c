@@ -65,6 +65,15 @@ enum stmt_id {
 	ST_HOLIDAY_ADD,
 	ST_HOLIDAY_REMOVE,
 	ST_HOLIDAY_ALL,
+	ST_SBCSEC_GET,
+	ST_SBCSEC_SET,
+	ST_SBCALLOW_ADD,
+	ST_SBCALLOW_REMOVE,
+	ST_SBCALLOW_ALL,
+	ST_SBCDENY_PUT,
+	ST_SBCDENY_REMOVE,
+	ST_SBCDENY_CLEAR,
+	ST_SBCDENY_ALL,
 	ST_COUNT
 };
 
@@ -83,6 +92,10 @@ enum stmt_id {
 #define ORULE_COLS   "id, position, name, prefix, callers, min_len, max_len"
 #define IRULE_COLS   "id, name, trunk, did, dest_open, dest_closed, dest_holiday"
 #define HOLIDAY_COLS "id, name, first, last, yearly"
+#define SBCSEC_COLS                                                           \
+	"level, dos_threshold, dos_window, dos_period, ddos_threshold,"       \
+	" ddos_window, bf_failures, bf_window, bf_period, deny_max"
+#define SBCDENY_COLS "addr, reason, detail, since, until"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_VERSION] = "SELECT COALESCE(MAX(version), 0)"
@@ -177,6 +190,37 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_HOLIDAY_REMOVE] = "DELETE FROM holidays WHERE id = ?1",
 	[ST_HOLIDAY_ALL] = "SELECT " HOLIDAY_COLS " FROM holidays"
 			   " ORDER BY first, id",
+	[ST_SBCSEC_GET] = "SELECT " SBCSEC_COLS " FROM sbc_security"
+			  " WHERE id = 1",
+	[ST_SBCSEC_SET] = "INSERT INTO sbc_security (id, " SBCSEC_COLS ")"
+			  " VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+			  " ?10)"
+			  " ON CONFLICT (id) DO UPDATE SET"
+			  " level = excluded.level,"
+			  " dos_threshold = excluded.dos_threshold,"
+			  " dos_window = excluded.dos_window,"
+			  " dos_period = excluded.dos_period,"
+			  " ddos_threshold = excluded.ddos_threshold,"
+			  " ddos_window = excluded.ddos_window,"
+			  " bf_failures = excluded.bf_failures,"
+			  " bf_window = excluded.bf_window,"
+			  " bf_period = excluded.bf_period,"
+			  " deny_max = excluded.deny_max",
+	[ST_SBCALLOW_ADD] = "INSERT INTO sbc_allow (cidr, created)"
+			    " VALUES (?1, ?2)",
+	[ST_SBCALLOW_REMOVE] = "DELETE FROM sbc_allow WHERE cidr = ?1",
+	[ST_SBCALLOW_ALL] = "SELECT cidr FROM sbc_allow ORDER BY id",
+	[ST_SBCDENY_PUT] = "INSERT INTO sbc_deny (" SBCDENY_COLS ")"
+			   " VALUES (?1, ?2, ?3, ?4, ?5)"
+			   " ON CONFLICT (addr) DO UPDATE SET"
+			   " reason = excluded.reason,"
+			   " detail = excluded.detail,"
+			   " since = excluded.since,"
+			   " until = excluded.until",
+	[ST_SBCDENY_REMOVE] = "DELETE FROM sbc_deny WHERE addr = ?1",
+	[ST_SBCDENY_CLEAR] = "DELETE FROM sbc_deny",
+	[ST_SBCDENY_ALL] = "SELECT " SBCDENY_COLS " FROM sbc_deny"
+			   " ORDER BY since, addr",
 };
 
 static const char schema_migrations_sql[] =
@@ -1963,6 +2007,232 @@ static int sqlite_holiday_foreach(void *db, store_holiday_h *h, void *arg)
 }
 
 
+static int sqlite_sbcsec_get(void *db, struct store_sbcsec *s)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	int err, rc;
+
+	err = stmt_get(sdb, ST_SBCSEC_GET, &stmt);
+	if (err)
+		return err;
+
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		memset(s, 0, sizeof(*s));
+		col_text(stmt, 0, s->level, sizeof(s->level));
+		s->dos_threshold = col_u32(stmt, 1);
+		s->dos_window = col_u32(stmt, 2);
+		s->dos_period = col_u32(stmt, 3);
+		s->ddos_threshold = col_u32(stmt, 4);
+		s->ddos_window = col_u32(stmt, 5);
+		s->bf_failures = col_u32(stmt, 6);
+		s->bf_window = col_u32(stmt, 7);
+		s->bf_period = col_u32(stmt, 8);
+		s->deny_max = col_u32(stmt, 9);
+	}
+	else if (rc == SQLITE_DONE) {
+		err = ENOENT;
+	}
+	else {
+		err = db_err(sdb, rc, "get SBC security");
+	}
+
+	stmt_release(sdb, ST_SBCSEC_GET, stmt);
+
+	return err;
+}
+
+
+static int sqlite_sbcsec_set(void *db, const struct store_sbcsec *s)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_SBCSEC_SET, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_text(&b, s->level, sizeof(s->level));
+	bind_i64(&b, s->dos_threshold);
+	bind_i64(&b, s->dos_window);
+	bind_i64(&b, s->dos_period);
+	bind_i64(&b, s->ddos_threshold);
+	bind_i64(&b, s->ddos_window);
+	bind_i64(&b, s->bf_failures);
+	bind_i64(&b, s->bf_window);
+	bind_i64(&b, s->bf_period);
+	bind_i64(&b, s->deny_max);
+
+	return run_bound(sdb, ST_SBCSEC_SET, stmt, &b, "set SBC security");
+}
+
+
+static int sqlite_sbcallow_add(void *db, const char *cidr)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_SBCALLOW_ADD, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_str(&b, cidr);
+	bind_i64(&b, (int64_t)time(NULL));
+
+	return run_bound(sdb, ST_SBCALLOW_ADD, stmt, &b, "add SBC allow");
+}
+
+
+static int sqlite_sbcallow_remove(void *db, const char *cidr)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_SBCALLOW_REMOVE, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_str(&b, cidr);
+
+	return change_one(sdb, ST_SBCALLOW_REMOVE, stmt, &b,
+			  "remove SBC allow");
+}
+
+
+static int sbcallow_row(sqlite3_stmt *stmt, void *ctx)
+{
+	struct iter *it = ctx;
+	store_text_h *h = it->h;
+	char cidr[STORE_ADDR_MAX];
+
+	col_text(stmt, 0, cidr, sizeof(cidr));
+
+	return h(cidr, it->arg);
+}
+
+
+static int sqlite_sbcallow_foreach(void *db, store_text_h *h, void *arg)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct iter it = { .h = h, .arg = arg };
+	int err;
+
+	err = stmt_get(sdb, ST_SBCALLOW_ALL, &stmt);
+	if (err)
+		return err;
+
+	err = step_each(sdb, stmt, sbcallow_row, &it, "list SBC allow");
+
+	stmt_release(sdb, ST_SBCALLOW_ALL, stmt);
+
+	return err;
+}
+
+
+static int sqlite_sbcdeny_put(void *db, const struct store_sbcdeny *d)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_SBCDENY_PUT, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_text(&b, d->addr, sizeof(d->addr));
+	bind_text(&b, d->reason, sizeof(d->reason));
+	bind_text(&b, d->detail, sizeof(d->detail));
+	bind_i64(&b, d->since);
+	bind_i64(&b, d->until);
+
+	return run_bound(sdb, ST_SBCDENY_PUT, stmt, &b, "put SBC deny");
+}
+
+
+static int sqlite_sbcdeny_remove(void *db, const char *addr)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_SBCDENY_REMOVE, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+	bind_str(&b, addr);
+
+	return change_one(sdb, ST_SBCDENY_REMOVE, stmt, &b, "remove SBC deny");
+}
+
+
+static int sqlite_sbcdeny_clear(void *db)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct binder b;
+	int err;
+
+	err = stmt_get(sdb, ST_SBCDENY_CLEAR, &stmt);
+	if (err)
+		return err;
+
+	binder_init(&b, stmt);
+
+	return run_bound(sdb, ST_SBCDENY_CLEAR, stmt, &b, "clear SBC deny");
+}
+
+
+static int sbcdeny_row(sqlite3_stmt *stmt, void *ctx)
+{
+	struct iter *it = ctx;
+	store_sbcdeny_h *h = it->h;
+	struct store_sbcdeny d;
+
+	memset(&d, 0, sizeof(d));
+	col_text(stmt, 0, d.addr, sizeof(d.addr));
+	col_text(stmt, 1, d.reason, sizeof(d.reason));
+	col_text(stmt, 2, d.detail, sizeof(d.detail));
+	d.since = sqlite3_column_int64(stmt, 3);
+	d.until = sqlite3_column_int64(stmt, 4);
+
+	return h(&d, it->arg);
+}
+
+
+static int sqlite_sbcdeny_foreach(void *db, store_sbcdeny_h *h, void *arg)
+{
+	struct sqlite_db *sdb = db;
+	sqlite3_stmt *stmt = NULL;
+	struct iter it = { .h = h, .arg = arg };
+	int err;
+
+	err = stmt_get(sdb, ST_SBCDENY_ALL, &stmt);
+	if (err)
+		return err;
+
+	err = step_each(sdb, stmt, sbcdeny_row, &it, "list SBC deny");
+
+	stmt_release(sdb, ST_SBCDENY_ALL, stmt);
+
+	return err;
+}
+
+
 static int sqlite_flush(void *db)
 {
 	struct sqlite_db *sdb = db;
@@ -2023,5 +2293,14 @@ const struct store_backend store_sqlite = {
 	.holiday_add = sqlite_holiday_add,
 	.holiday_remove = sqlite_holiday_remove,
 	.holiday_foreach = sqlite_holiday_foreach,
+	.sbcsec_get = sqlite_sbcsec_get,
+	.sbcsec_set = sqlite_sbcsec_set,
+	.sbcallow_add = sqlite_sbcallow_add,
+	.sbcallow_remove = sqlite_sbcallow_remove,
+	.sbcallow_foreach = sqlite_sbcallow_foreach,
+	.sbcdeny_put = sqlite_sbcdeny_put,
+	.sbcdeny_remove = sqlite_sbcdeny_remove,
+	.sbcdeny_clear = sqlite_sbcdeny_clear,
+	.sbcdeny_foreach = sqlite_sbcdeny_foreach,
 	.flush = sqlite_flush,
 };
