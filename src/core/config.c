@@ -355,48 +355,6 @@ static bool dns_list_valid(const char *val)
 }
 
 
-/*
- * "192.0.2.1", "2001:db8::1", with port_ok also "192.0.2.1:5061" and
- * "[2001:db8::1]:5061". No host names: the SBC's addresses are host data.
- * 0.0.0.0, :: and 255.255.255.255 are a syntax error (SPEC §4).
- */
-static int host_parse(struct sa *sa, const char *val, bool port_ok)
-{
-	struct pl addr, port = PL_INIT;
-	uint32_t pnum = 0;
-	const char *colon = strchr(val, ':');
-
-	pl_set_str(&addr, val);
-	if (val[0] == '[') {
-		const char *end = strchr(val, ']');
-
-		if (!end || (end[1] && end[1] != ':'))
-			return EBADMSG;
-		addr.p = val + 1;
-		addr.l = (size_t)(end - addr.p);
-		if (end[1])
-			pl_set_str(&port, end + 2);
-	}
-	else if (colon && colon == strrchr(val, ':')) {
-		addr.l = (size_t)(colon - val);
-		pl_set_str(&port, colon + 1);
-	}
-
-	if (port.p) {
-		if (!port_ok || num_u32(&port, 1, 65535, &pnum))
-			return EBADMSG;
-	}
-
-	if (!addr.l || sa_set(sa, &addr, (uint16_t)pnum))
-		return EBADMSG;
-
-	if (sa_is_any(sa) || (sa_af(sa) == AF_INET && sa_in(sa) == UINT32_MAX))
-		return EBADMSG;
-
-	return 0;
-}
-
-
 static int bool_parse(bool *b, const char *val)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
@@ -524,7 +482,8 @@ static int set_value(struct relais_config *cfg, const struct conf_key *k,
 
 	case CT_HOST:
 	case CT_HOSTPORT:
-		if (val[0] && host_parse(&sa, val, k->type == CT_HOSTPORT))
+		if (val[0] &&
+		    addr_literal_parse(&sa, val, k->type == CT_HOSTPORT))
 			return EBADMSG;
 		break;
 

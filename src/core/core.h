@@ -72,6 +72,11 @@ int num_u64_str(const char *s, uint64_t *val);
 
 void text_trim(struct pl *pl);
 
+struct sa;
+/** Literal IPv4/IPv6 address, optionally with :port; 0.0.0.0, :: and
+    255.255.255.255 refused (num.c) */
+int addr_literal_parse(struct sa *sa, const char *val, bool port_ok);
+
 /* ---- configuration (config.c) --------------------------------------- */
 
 enum { CONF_STR_MAX = 256 };

@@ -80,44 +80,6 @@ const char *sbc_mode_name(enum sbc_mode m)
 }
 
 
-/* Same rules as config.c: literal addresses only, no 0.0.0.0/broadcast */
-static int host_parse(struct sa *sa, const char *val, bool port_ok)
-{
-	struct pl addr, port = PL_INIT;
-	uint32_t pnum = 0;
-	const char *colon = strchr(val, ':');
-
-	pl_set_str(&addr, val);
-	if (val[0] == '[') {
-		const char *end = strchr(val, ']');
-
-		if (!end || (end[1] && end[1] != ':'))
-			return EBADMSG;
-		addr.p = val + 1;
-		addr.l = (size_t)(end - addr.p);
-		if (end[1])
-			pl_set_str(&port, end + 2);
-	}
-	else if (colon && colon == strrchr(val, ':')) {
-		addr.l = (size_t)(colon - val);
-		pl_set_str(&port, colon + 1);
-	}
-
-	if (port.p) {
-		if (!port_ok || num_u32(&port, 1, 65535, &pnum))
-			return EBADMSG;
-	}
-
-	if (!addr.l || sa_set(sa, &addr, (uint16_t)pnum))
-		return EBADMSG;
-
-	if (sa_is_any(sa) || (sa_af(sa) == AF_INET && sa_in(sa) == UINT32_MAX))
-		return EBADMSG;
-
-	return 0;
-}
-
-
 /* A required or optional address key; why names it */
 static int addr_get(struct sa *sa, const char *key, const char *val,
 		    bool port_ok, bool required, const char *what,
@@ -131,7 +93,7 @@ static int addr_get(struct sa *sa, const char *key, const char *val,
 		return EINVAL;
 	}
 
-	if (host_parse(sa, val, port_ok)) {
+	if (addr_literal_parse(sa, val, port_ok)) {
 		re_snprintf(why, sz,
 			    "%s = \"%s\": syntax error: expected an IPv4 or "
 			    "IPv6 address other than 0.0.0.0 and "
