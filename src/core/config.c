@@ -550,12 +550,14 @@ static int check_consistency(const struct relais_config *cfg, char *errbuf,
 			    cfg->reg_max_expires);
 		return EINVAL;
 	}
+	/* a dedicated SBC (sbc_mode set) may run without PBX listeners */
 	if (!cfg->sip_udp_listen[0] && !cfg->sip_tcp_listen[0] &&
-	    !cfg->sip_tls_listen[0]) {
+	    !cfg->sip_tls_listen[0] &&
+	    (!cfg->sbc_mode[0] || !strcmp(cfg->sbc_mode, "off"))) {
 		re_snprintf(errbuf, errsz,
 			    "sip_udp_listen, sip_tcp_listen and sip_tls_listen"
 			    " are all empty: at least one transport is "
-			    "needed");
+			    "needed (or run as a dedicated SBC: sbc_mode)");
 		return EINVAL;
 	}
 

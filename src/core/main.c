@@ -3,9 +3,10 @@
  *
  * Wires the modules together on the SIP thread (libre's main loop):
  * store → SIP stack → request filter → registrar → media relay → B2BUA →
- * HTTP API. Signals arrive through a self-pipe so that they are handled in
- * the loop, never in signal context: SIGTERM/SIGINT end every call with BYE,
- * flush the store and stop; SIGHUP reloads the reloadable keys.
+ * trunks → SBC (when sbc_mode is not off) → HTTP API. Signals arrive
+ * through a self-pipe so that they are handled in the loop, never in signal
+ * context: SIGTERM/SIGINT end every call with BYE (the SBC's too), flush the
+ * store and stop; SIGHUP reloads the reloadable keys.
  */
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "media/media.h"
 #include "sip/sip.h"
 #include "http/http.h"
+#include "sbc/sbc.h"
 
 #define DEBUG_MODULE "relaisd"
 
@@ -44,6 +46,7 @@ struct relaisd {
 	struct media *media;
 	struct b2bua *b2bua;
 	struct trunks *trunks;
+	struct sbc *sbc;
 	struct api *api;
 	struct tmr tmr_stop;
 	uint64_t stop_deadline;
@@ -76,6 +79,25 @@ static void usage(FILE *f)
 }
 
 
+/* --check-config: the SBC's settings are resolved as at start */
+static int config_check_sbc(const struct relais_config *cfg, const char *path)
+{
+	struct sbc_conf sc;
+	enum sbc_mode mode;
+	char why[256] = "";
+
+	if (!sbc_mode_parse(&mode, cfg->sbc_mode) && mode != SBC_MODE_OFF &&
+	    sbc_conf_resolve(&sc, cfg, why, sizeof(why))) {
+		fprintf(stderr, "relaisd: %s: %s\n", path,
+			why[0] ? why : "SBC settings refused");
+		return EXIT_CONFIG;
+	}
+
+	printf("%s: configuration OK\n", path);
+	return 0;
+}
+
+
 static void on_signal(int sig)
 {
 	const unsigned char b = (unsigned char)sig;
@@ -92,7 +114,7 @@ static void stop_poll(void *arg)
 	struct relaisd *d = arg;
 
 	/* leave as soon as every call's BYE went out, or at the deadline */
-	if (b2bua_count(d->b2bua) == 0 &&
+	if (b2bua_count(d->b2bua) + sbc_call_count(d->sbc) == 0 &&
 	    tmr_jiffies() > d->stop_deadline - SHUTDOWN_GRACE_MS + 500)
 		re_cancel();
 	else if (tmr_jiffies() >= d->stop_deadline)
@@ -108,8 +130,10 @@ static void shutdown_begin(struct relaisd *d)
 		return;
 
 	d->stopping = true;
-	log_notice("stopping: ending %u call(s)", b2bua_count(d->b2bua));
+	log_notice("stopping: ending %u call(s)",
+		   b2bua_count(d->b2bua) + sbc_call_count(d->sbc));
 	b2bua_shutdown(d->b2bua);
+	sbc_shutdown(d->sbc);
 	trunks_shutdown(d->trunks); /* un-REGISTER while the loop runs */
 	d->stop_deadline = tmr_jiffies() + SHUTDOWN_GRACE_MS;
 	tmr_start(&d->tmr_stop, SHUTDOWN_POLL_MS, stop_poll, d);
@@ -327,6 +351,11 @@ static int modules_start(struct relaisd *d)
 	sipstack_set_trunks(d->ss, d->trunks);
 	b2bua_set_trunks(d->b2bua, d->trunks);
 
+	/* the SBC: its own SIP stacks, media relay and guard */
+	err = sbc_alloc(&d->sbc, &d->cfg, d->st);
+	if (err)
+		return err;
+
 	memset(&actx, 0, sizeof(actx));
 	actx.cfg = &d->cfg;
 	actx.st = d->st;
@@ -334,6 +363,7 @@ static int modules_start(struct relaisd *d)
 	actx.b2bua = d->b2bua;
 	actx.trunks = d->trunks;
 	actx.ss = d->ss;
+	actx.sbc = d->sbc;
 	err = api_alloc(&d->api, d->cfg.control_socket, &actx);
 	if (err) {
 		log_error("cannot listen on control socket %s: %m",
@@ -352,6 +382,7 @@ static int modules_start(struct relaisd *d)
 static void modules_stop(struct relaisd *d)
 {
 	d->api = mem_deref(d->api);
+	d->sbc = mem_deref(d->sbc);
 	b2bua_set_trunks(d->b2bua, NULL);
 	sipstack_set_trunks(d->ss, NULL);
 	d->b2bua = mem_deref(d->b2bua);
@@ -486,10 +517,8 @@ int main(int argc, char *argv[])
 		return EXIT_CONFIG;
 	}
 
-	if (check) {
-		printf("%s: configuration OK\n", d.config_path);
-		return 0;
-	}
+	if (check)
+		return config_check_sbc(&d.cfg, d.config_path);
 
 	if (!foreground) {
 		err = daemonize(&d);
