@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <jansson.h>
 
 /** Exit codes, as --help documents them */
@@ -170,6 +171,10 @@ int cmd_holiday_remove(const struct ctl *ctl, const struct ctl_args *a);
 int cmd_cert_csr(const struct ctl *ctl, const struct ctl_args *a);
 int cmd_cert_install(const struct ctl *ctl, const struct ctl_args *a);
 int cmd_cert_show(const struct ctl *ctl, const struct ctl_args *a);
+
+/* sbc.c: `relaisctl sbc ...`, words and arguments of its own */
+int cmd_sbc(const struct ctl *ctl, int argc, char **argv);
+void sbc_synopses(FILE *f);
 
 /* main.c */
 int ctl_usage_error(const char *fmt, ...);

@@ -323,6 +323,8 @@ static void usage(FILE *f, const char *group)
 			continue;
 		fprintf(f, "  %s\n", cmds[i].synopsis);
 	}
+	if (!group)
+		sbc_synopses(f);
 
 	fprintf(f, "\n%s", global_help);
 }
@@ -671,6 +673,9 @@ static int run(const struct ctl *ctl, int argc, char **argv)
 	struct ctl_args a;
 	bool help = false;
 	int ret;
+
+	if (!strcmp(word, "sbc"))
+		return cmd_sbc(ctl, argc - 1, argv + 1);
 
 	if (is_group(word)) {
 		group = word;

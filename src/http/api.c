@@ -14,7 +14,8 @@
  *
  * This file holds the server, the helpers every handler uses
  * (http_int.h), and the extension, call and record endpoints; apicfg.c
- * has trunks, routing rules and office hours, apicert.c the certificate.
+ * has trunks, routing rules and office hours, apicert.c the certificate,
+ * apisbc.c the SBC.
  */
 
 #include <errno.h>
@@ -925,13 +926,24 @@ static const struct api_route routes[] = {
 static const size_t routec = ARRAY_SIZE(routes);
 
 
-/* url matches pattern; the segment standing for {n} goes to item */
+/* url matches pattern; the segment standing for {n} goes to item, or
+   the rest of the path for a final {*} (MHD has decoded %2F to '/') */
 static bool path_match(const char *pattern, const char *url, char *item,
 		       size_t sz)
 {
 	const char *hole = strstr(pattern, "{n}");
+	const char *rest = strstr(pattern, "{*}");
 	size_t pre, len;
 	const char *seg;
+
+	if (rest) {
+		pre = (size_t)(rest - pattern);
+		len = strncmp(pattern, url, pre) ? 0 : strlen(url + pre);
+		if (!len || len >= sz)
+			return false;
+		memcpy(item, url + pre, len + 1);
+		return true;
+	}
 
 	if (!hole)
 		return !strcmp(pattern, url);
@@ -964,6 +976,7 @@ static int dispatch(struct exch *x, const char *method, const char *url)
 		{ routes, &routec },
 		{ apicfg_routes, &apicfg_routec },
 		{ apicert_routes, &apicert_routec },
+		{ apisbc_routes, &apisbc_routec },
 	};
 	bool path_known = false;
 

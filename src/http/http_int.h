@@ -1,8 +1,9 @@
 /**
  * @file http_int.h  Internals of the JSON API shared by its files only:
  *                   api.c (server, extensions, calls, records),
- *                   apicfg.c (trunks, routing rules, office hours) and
- *                   apicert.c (the TLS certificate)
+ *                   apicfg.c (trunks, routing rules, office hours),
+ *                   apicert.c (the TLS certificate) and apisbc.c (the
+ *                   SBC's status and security)
  *
  * Everything here runs on the SIP thread, except the key thread of
  * apicert.c, which touches only its own job.
@@ -66,7 +67,8 @@ typedef int(api_route_h)(struct exch *x);
 
 struct api_route {
 	const char *method;
-	const char *path; /* "{n}" stands for one path segment */
+	const char *path; /* "{n}" stands for one path segment, a final
+			     "{*}" for the rest of the path */
 	api_route_h *h;
 };
 
@@ -97,5 +99,9 @@ extern const size_t apicert_routec;
 void apicert_mq_handler(int id, void *data, void *arg);
 void apicert_wait(struct api *api);
 int apicert_result(struct exch *x);
+
+/* apisbc.c: SBC status, security settings, allow-list, deny-list */
+extern const struct api_route apisbc_routes[];
+extern const size_t apisbc_routec;
 
 #endif

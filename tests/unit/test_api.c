@@ -8,7 +8,8 @@
  * from another thread in libre 1.1.0). The loop is bounded by a timer.
  * The client is a few lines of plain HTTP rather than libcurl so that
  * unit tests link only relaiscore; relaisctl's libcurl side is covered by
- * tests/integration/test_relaisctl.sh.
+ * tests/integration/test_relaisctl.sh. The SBC endpoints are tested with
+ * the SBC off (the store only); test_relaisctl_sbc.sh runs one.
  */
 
 #include <errno.h>
@@ -42,6 +43,7 @@
 #include "store/store.h"
 #include "sip/sip.h"
 #include "pbx/pbx.h"
+#include "sbc/sbc.h"
 #include "http/http.h"
 #include "testdir.h"
 
@@ -1428,6 +1430,358 @@ static void test_cert(void **state)
 }
 
 
+/* ---- SBC (off: ctx.sbc NULL, the store only) ------------------------- */
+
+static json_t *by_addr(json_t *arr, const char *key, const char *val)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e)
+	{
+		if (!strcmp(jstr(e, key), val))
+			return e;
+	}
+
+	fail_msg("no %s \"%s\" in the list", key, val);
+	return NULL;
+}
+
+
+static void test_sbc_security(void **state)
+{
+	struct fixture *f = *state;
+	struct xreq s[] = {
+		/* 0 */ GET("/api/v1/sbc/security"),
+		/* 1 */
+		REQ("PUT", "/api/v1/sbc/security",
+		    "{\"level\":\"allowlist\",\"dos_threshold\":500,"
+		    "\"dos_period\":\"5min\"}"),
+		/* 2 */
+		REQ("PATCH", "/api/v1/sbc/security", "{\"dos_threshold\":5}"),
+		/* 3 */
+		REQ("PATCH", "/api/v1/sbc/security", "{\"dos_window\":11}"),
+		/* 4 */
+		REQ("PATCH", "/api/v1/sbc/security",
+		    "{\"dos_period\":\"2h\"}"),
+		/* 5 */
+		REQ("PATCH", "/api/v1/sbc/security",
+		    "{\"level\":\"paranoid\"}"),
+		/* 6 */
+		REQ("PATCH", "/api/v1/sbc/security",
+		    "{\"ddos_threshold\":\"many\"}"),
+		/* 7 */
+		REQ("PATCH", "/api/v1/sbc/security", "{\"colour\":1}"),
+		/* 8 */
+		REQ("PATCH", "/api/v1/sbc/security",
+		    "{\"bf_period\":86400,\"deny_max\":5000}"),
+		/* 9 */ GET("/api/v1/sbc/security"),
+		/* 10 */ GET("/api/v1/sbc"),
+		/* 11 */ REQ("POST", "/api/v1/sbc/security", "{}"),
+	};
+	struct store_sbcsec sec;
+	json_t *j;
+
+	run_script(f, s, ARRAY_SIZE(s));
+
+	/* never set: the guard's defaults */
+	expect_status(&s[0], 200);
+	j = resp_json(&s[0]);
+	assert_string_equal(jstr(j, "level"), "auto");
+	assert_int_equal(jint(j, "dos_threshold"),
+			 guard_conf_default.dos_threshold);
+	assert_int_equal(jint(j, "dos_window"), guard_conf_default.dos_window);
+	assert_string_equal(jstr(j, "dos_period"), "1h");
+	assert_int_equal(jint(j, "deny_max"), guard_conf_default.deny_max);
+	assert_false(jbool(j, "running"));
+	json_decref(j);
+
+	/* a subset: the rest stays */
+	expect_status(&s[1], 200);
+	j = resp_json(&s[1]);
+	assert_string_equal(jstr(j, "level"), "allowlist");
+	assert_int_equal(jint(j, "dos_threshold"), 500);
+	assert_string_equal(jstr(j, "dos_period"), "5min");
+	assert_int_equal(jint(j, "dos_window"), guard_conf_default.dos_window);
+	json_decref(j);
+
+	expect_error(&s[2], 422, "dos_threshold");
+	expect_error(&s[3], 422, "dos_window");
+	expect_error(&s[4], 422, "dos_period: '2h' is not one of 30s");
+	expect_error(&s[5], 422, "level: 'paranoid'");
+	expect_error(&s[6], 422, "ddos_threshold");
+	expect_error(&s[7], 400, "unknown key");
+
+	expect_status(&s[8], 200);
+	j = resp_json(&s[8]);
+	assert_string_equal(jstr(j, "bf_period"), "1d");
+	assert_int_equal(jint(j, "deny_max"), 5000);
+	json_decref(j);
+
+	/* the refused changes changed nothing */
+	expect_status(&s[9], 200);
+	j = resp_json(&s[9]);
+	assert_string_equal(jstr(j, "level"), "allowlist");
+	assert_int_equal(jint(j, "dos_threshold"), 500);
+	assert_int_equal(jint(j, "dos_window"), guard_conf_default.dos_window);
+	assert_string_equal(jstr(j, "dos_period"), "5min");
+	json_decref(j);
+
+	expect_status(&s[10], 200);
+	j = resp_json(&s[10]);
+	assert_string_equal(jstr(j, "mode"), "off");
+	assert_false(jbool(j, "running"));
+	assert_string_equal(jstr(j, "level"), "allowlist");
+	assert_int_equal(jint(j, "deny_count"), 0);
+	assert_int_equal(jint(j, "allow_count"), 0);
+	json_decref(j);
+
+	expect_error(&s[11], 405, "not allowed");
+
+	/* saved in the store, as the SBC reads it when it starts */
+	assert_int_equal(store_sbcsec_get(f->st, &sec), 0);
+	assert_string_equal(sec.level, "allowlist");
+	assert_int_equal(sec.dos_threshold, 500);
+	assert_int_equal(sec.dos_period, 300);
+	assert_int_equal(sec.bf_period, 86400);
+	assert_int_equal(sec.deny_max, 5000);
+
+	script_free(s, ARRAY_SIZE(s));
+}
+
+
+static int allow_count(const char *text, void *arg)
+{
+	uint32_t *n = arg;
+	(void)text;
+
+	++*n;
+	return 0;
+}
+
+
+static void test_sbc_allow(void **state)
+{
+	struct fixture *f = *state;
+	char cidr[32];
+	uint32_t n = 0;
+	json_t *j;
+
+	{
+		struct xreq s[] = {
+			/* 0 */ GET("/api/v1/sbc/allow"),
+			/* 1 */
+			REQ("POST", "/api/v1/sbc/allow",
+			    "{\"cidr\":\"192.0.2.10\"}"),
+			/* 2 */
+			REQ("POST", "/api/v1/sbc/allow",
+			    "{\"cidr\":\"198.51.100.0/24\"}"),
+			/* 3 */
+			REQ("POST", "/api/v1/sbc/allow",
+			    "{\"cidr\":\"198.51.100.0/24\"}"),
+			/* 4 */
+			REQ("POST", "/api/v1/sbc/allow",
+			    "{\"cidr\":\"0.0.0.0\"}"),
+			/* 5 */
+			REQ("POST", "/api/v1/sbc/allow",
+			    "{\"cidr\":\"banana\"}"),
+			/* 6 */ REQ("POST", "/api/v1/sbc/allow", "{}"),
+			/* 7 */
+			REQ("POST", "/api/v1/sbc/allow",
+			    "{\"cidr\":\"2001:db8::/32\"}"),
+			/* 8 */ GET("/api/v1/sbc/allow"),
+			/* 9 */
+			REQ("DELETE", "/api/v1/sbc/allow/198.51.100.0%2F24",
+			    NULL),
+			/* 10 */
+			REQ("DELETE", "/api/v1/sbc/allow/198.51.100.0%2F24",
+			    NULL),
+			/* 11 */
+			REQ("DELETE", "/api/v1/sbc/allow/2001:db8::%2F32",
+			    NULL),
+			/* 12 */ GET("/api/v1/sbc/allow"),
+			/* 13 */ GET("/api/v1/sbc"),
+		};
+
+		run_script(f, s, ARRAY_SIZE(s));
+
+		expect_status(&s[0], 200);
+		j = resp_json(&s[0]);
+		assert_int_equal(json_array_size(j), 0);
+		json_decref(j);
+
+		expect_status(&s[1], 201);
+		j = resp_json(&s[1]);
+		assert_string_equal(jstr(j, "cidr"), "192.0.2.10");
+		json_decref(j);
+		expect_status(&s[2], 201);
+		expect_error(&s[3], 409,
+			     "198.51.100.0/24 is on the allow-list");
+		expect_error(&s[4], 422, "cidr");
+		expect_error(&s[5], 422, "cidr");
+		expect_error(&s[6], 400, "\"cidr\" is required");
+		expect_status(&s[7], 201);
+
+		expect_status(&s[8], 200);
+		j = resp_json(&s[8]);
+		assert_int_equal(json_array_size(j), 3);
+		(void)by_addr(j, "cidr", "192.0.2.10");
+		(void)by_addr(j, "cidr", "198.51.100.0/24");
+		(void)by_addr(j, "cidr", "2001:db8::/32");
+		json_decref(j);
+
+		expect_status(&s[9], 204);
+		expect_error(&s[10], 404, "not on the allow-list");
+		expect_status(&s[11], 204);
+
+		expect_status(&s[12], 200);
+		j = resp_json(&s[12]);
+		assert_int_equal(json_array_size(j), 1);
+		assert_string_equal(jstr(json_array_get(j, 0), "cidr"),
+				    "192.0.2.10");
+		json_decref(j);
+
+		expect_status(&s[13], 200);
+		j = resp_json(&s[13]);
+		assert_int_equal(jint(j, "allow_count"), 1);
+		json_decref(j);
+
+		script_free(s, ARRAY_SIZE(s));
+	}
+
+	/* 100 entries at most */
+	for (unsigned i = 1; i < GUARD_ALLOW_MAX; i++) {
+		snprintf(cidr, sizeof(cidr), "10.0.%u.0/24", i);
+		assert_int_equal(store_sbcallow_add(f->st, cidr), 0);
+	}
+	{
+		struct xreq s[] = {
+			REQ("POST", "/api/v1/sbc/allow",
+			    "{\"cidr\":\"203.0.113.0/24\"}"),
+		};
+
+		run_script(f, s, ARRAY_SIZE(s));
+		expect_error(&s[0], 422, "at most 100");
+		script_free(s, ARRAY_SIZE(s));
+	}
+	assert_int_equal(store_sbcallow_foreach(f->st, allow_count, &n), 0);
+	assert_int_equal(n, GUARD_ALLOW_MAX);
+}
+
+
+static void deny_put(struct fixture *f, const char *addr, const char *reason,
+		     int64_t since, int64_t until)
+{
+	struct store_sbcdeny d;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.addr, sizeof(d.addr), "%s", addr);
+	snprintf(d.reason, sizeof(d.reason), "%s", reason);
+	snprintf(d.detail, sizeof(d.detail), "test %s", reason);
+	d.since = since;
+	d.until = until;
+	assert_int_equal(store_sbcdeny_put(f->st, &d), 0);
+}
+
+
+static void test_sbc_deny(void **state)
+{
+	struct fixture *f = *state;
+	struct xreq s[] = {
+		/* 0 */ GET("/api/v1/sbc/deny"),
+		/* 1 */ REQ("DELETE", "/api/v1/sbc/deny/192.0.2.1", NULL),
+		/* 2 */ REQ("DELETE", "/api/v1/sbc/deny/192.0.2.1", NULL),
+		/* 3 */ REQ("DELETE", "/api/v1/sbc/deny/banana", NULL),
+		/* 4 */
+		REQ("DELETE", "/api/v1/sbc/deny",
+		    "{\"addresses\":[\"192.0.2.2\",\"192.0.2.9\"]}"),
+		/* 5 */
+		REQ("DELETE", "/api/v1/sbc/deny",
+		    "{\"addresses\":[\"192.0.2.9\"]}"),
+		/* 6 */
+		REQ("DELETE", "/api/v1/sbc/deny",
+		    "{\"addresses\":[\"192.0.2.3\",\"nope\"]}"),
+		/* 7 */ REQ("DELETE", "/api/v1/sbc/deny", "{}"),
+		/* 8 */ REQ("DELETE", "/api/v1/sbc/deny", "{\"all\":false}"),
+		/* 9 */ GET("/api/v1/sbc"),
+		/* 10 */ REQ("DELETE", "/api/v1/sbc/deny/2001:db8::1", NULL),
+		/* 11 */ REQ("DELETE", "/api/v1/sbc/deny", "{\"all\":true}"),
+		/* 12 */ GET("/api/v1/sbc/deny"),
+	};
+	const int64_t now = (int64_t)time(NULL);
+	char iso[32];
+	const time_t t0 = (time_t)(now - 10);
+	struct tm tm;
+	json_t *j, *e;
+
+	deny_put(f, "192.0.2.1", "dos", now - 10, now + 3600);
+	deny_put(f, "192.0.2.2", "brute-force", now - 20, 0);
+	deny_put(f, "192.0.2.3", "malicious", now - 30, now + 60);
+	deny_put(f, "192.0.2.4", "dos", now - 4000, now - 400); /* over */
+	deny_put(f, "2001:db8::1", "dos", now - 5, now + 30);
+
+	assert_non_null(gmtime_r(&t0, &tm));
+	assert_true(strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm));
+
+	run_script(f, s, ARRAY_SIZE(s));
+
+	/* the entry whose period is over is not shown */
+	expect_status(&s[0], 200);
+	j = resp_json(&s[0]);
+	assert_int_equal(json_array_size(j), 4);
+	e = by_addr(j, "address", "192.0.2.1");
+	assert_string_equal(jstr(e, "reason"), "dos");
+	assert_string_equal(jstr(e, "detail"), "test dos");
+	assert_string_equal(jstr(e, "since"), iso);
+	assert_int_equal(jint(e, "since_unix"), now - 10);
+	assert_int_equal(jint(e, "until_unix"), now + 3600);
+	assert_int_equal(jint(e, "drops"), 0);
+	e = by_addr(j, "address", "192.0.2.2");
+	assert_string_equal(jstr(e, "reason"), "brute-force");
+	assert_string_equal(jstr(e, "until"), "never");
+	assert_int_equal(jint(e, "until_unix"), 0);
+	(void)by_addr(j, "address", "2001:db8::1");
+	json_decref(j);
+
+	expect_status(&s[1], 204);
+	expect_error(&s[2], 404, "192.0.2.1 is not on the deny-list");
+	expect_error(&s[3], 404, "not on the deny-list");
+
+	expect_status(&s[4], 200);
+	j = resp_json(&s[4]);
+	assert_int_equal(jint(j, "removed"), 1);
+	e = json_object_get(j, "not_found");
+	assert_int_equal(json_array_size(e), 1);
+	assert_string_equal(json_string_value(json_array_get(e, 0)),
+			    "192.0.2.9");
+	json_decref(j);
+
+	expect_error(&s[5], 404, "none of these");
+	/* checked before anything is removed */
+	expect_error(&s[6], 422, "addresses: 'nope' is not an IP address");
+	expect_error(&s[7], 400, "\"all\": true");
+	expect_error(&s[8], 400, "\"all\": true");
+
+	expect_status(&s[9], 200);
+	j = resp_json(&s[9]);
+	assert_int_equal(jint(j, "deny_count"), 2);
+	json_decref(j);
+
+	expect_status(&s[10], 204);
+	expect_status(&s[11], 200);
+	j = resp_json(&s[11]);
+	assert_int_equal(jint(j, "removed"), 1);
+	json_decref(j);
+
+	expect_status(&s[12], 200);
+	j = resp_json(&s[12]);
+	assert_int_equal(json_array_size(j), 0);
+	json_decref(j);
+
+	script_free(s, ARRAY_SIZE(s));
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1443,6 +1797,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hours, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sbc_security, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sbc_allow, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sbc_deny, setup,
+						teardown),
 	};
 	int ret;
 
