@@ -80,6 +80,22 @@ EOF
 		printf 'Content-Length: %d\r\n\r\n' "$(wc -c <"$seeds/body.sdp")"
 		cat "$seeds/body.sdp"
 	} >"$seeds/sip/invite_sdp.txt"
+	# fuzz_sbc sends inputs naming this token to the SBC's private side
+	{
+		crlf <<'EOF'
+INVITE sip:rw0000000000000000@127.0.30.1:25064 SIP/2.0
+Via: SIP/2.0/UDP 127.0.40.1:25060;branch=z9hG4bKpbx1;rport
+Max-Forwards: 70
+To: <sip:rw0000000000000000@127.0.30.1>
+From: "Bob" <sip:200@127.0.40.1>;tag=pbx77
+Call-ID: pbx-call-1@127.0.40.1
+CSeq: 1 INVITE
+Contact: <sip:200@127.0.40.1:25060>
+Content-Type: application/sdp
+EOF
+		printf 'Content-Length: %d\r\n\r\n' "$(wc -c <"$seeds/body.sdp")"
+		cat "$seeds/body.sdp"
+	} >"$seeds/sip/sbc_private_invite.txt"
 	rm -f "$seeds/body.sdp"
 
 	crlf >"$seeds/sip/options.txt" <<'EOF'
