@@ -11,6 +11,16 @@
 #   4. outbound call setups per second through an IP trunk: the same calls
 #      to 0142000000, routed by an outbound rule (strip 1, prepend +33) to
 #      a sipp carrier (bench/carrier_answer.xml) answering 180/200
+#   5. the SBC under a flood: a relaisd SBC (public 127.0.20.1, private
+#      127.0.30.1) in front of a sipp "PBX" (bench/callee_answer.xml on
+#      127.0.40.1); a legitimate caller on 127.0.10.5 (allow-listed) makes
+#      calls with RTP (bench/sbc_uac.xml) without, then during a flood of
+#      OPTIONS at the maximum rate from 127.0.10.66, which the SBC denies
+#      within its window: requests/s the SBC drops (relaisctl sbc status
+#      counters over the elapsed time), its CPU, and the legitimate
+#      call's setup time (sipp's response time to the INVITE) both ways
+#   6. call setups per second through the SBC: sipp UAC -> SBC -> sipp
+#      UAS as the PBX, RTP streamed and echoed through the SBC's relay
 #
 # The 10,000 extensions are written straight into the SQLite database
 # (HA1 hashes precomputed) before relaisd starts. Everything runs on
@@ -20,6 +30,9 @@
 # Knobs: BENCH_USERS (10000), BENCH_REG_RATE (5000/s), BENCH_CALLS (2000),
 # BENCH_CALL_RATE (500/s, sections 3 and 4), BENCH_CONCURRENT (200),
 # BENCH_HOLD_S (20), BENCH_SETTLE_S (33: pause before section 4),
+# BENCH_FLOOD_S (10), BENCH_FLOOD_RATE (20000/s, sipp's "maximum"),
+# BENCH_LEGIT_CALLS (100 at 10/s), BENCH_SBC_CALLS (1000),
+# BENCH_SBC_RATE (200/s), BENCH_SBC_HOLD_MS (1000: RTP per call, section 6),
 # BENCH_TRACE_MSG=1 (sipp traces every message into WORKDIR/NAME.msg;
 # KEEP_WORKDIR=1 keeps them).
 
@@ -449,6 +462,144 @@ still_up
 figure "relaisd VmRSS after the trunk call setups" "$(rss_kb "$PID") KiB"
 
 relais_stop || true
+
+# ---- 5. and 6. the SBC -------------------------------------------------------
+# A second relaisd as the SBC (no SIP listener of its own when relaisd
+# accepts that), a sipp UAS as the PBX behind it.
+FLOOD_S=${BENCH_FLOOD_S:-10}
+FLOOD_RATE=${BENCH_FLOOD_RATE:-20000}
+LEGIT_CALLS=${BENCH_LEGIT_CALLS:-100}
+SBC_CALLS=${BENCH_SBC_CALLS:-1000}
+SBC_RATE=${BENCH_SBC_RATE:-200}
+SBC_HOLD_MS=${BENCH_SBC_HOLD_MS:-1000}
+SBC_PUB=127.0.20.1
+PBXS_IP=127.0.40.1
+LEGIT_IP=127.0.10.5
+FLOOD_IP=127.0.10.66
+BENCH_DOM=bench.relais.test
+
+free_port SBC_PORT
+free_port SBC_PRIV_PORT
+free_port PBXS_PORT
+free_port PLEGIT
+free_port PFLOOD
+free_range 4 MPD MPD_END
+free_range 4 MPE MPE_END
+free_range $(((SBC_RATE * (SBC_HOLD_MS / 1000 + 2) + 200) * 4)) \
+	SBC_RTP_MIN SBC_RTP_MAX || die "no free RTP range for the SBC"
+f="$WORKDIR/sbc-check.conf"
+printf '%s\n' "sip_udp_listen =" "sip_tcp_listen =" "sip_tls_listen =" \
+	"db_path = $WORKDIR/sbc-check.db" "sbc_mode = standard" \
+	"sbc_public_interface = $SBC_PUB" "sbc_private_interface = 127.0.30.1" \
+	"sbc_pbx = $PBXS_IP" >"$f"
+OWN=()
+if ! "$RELAISD" --config "$f" --check-config >/dev/null 2>&1; then
+	free_port p_own
+	OWN=("sip_udp_listen = 127.0.0.1:$p_own")
+fi
+node_start sbc "sbc_mode = standard" \
+	"sbc_public_interface = $SBC_PUB" "sbc_public_port = $SBC_PORT" \
+	"sbc_public_transports = tls+udp/tcp" \
+	"sbc_private_interface = 127.0.30.1" \
+	"sbc_private_port = $SBC_PRIV_PORT" \
+	"sbc_private_transports = udp/tcp" \
+	"sbc_pbx = $PBXS_IP:$PBXS_PORT" "sbc_pbx_transport = udp" \
+	"sbc_rtp_port_min = $SBC_RTP_MIN" "sbc_rtp_port_max = $SBC_RTP_MAX" \
+	"${OWN[@]}"
+PID=$NODE_PID_sbc
+RELAIS_SIP_PORT=$SBC_PORT # load_start/stop: drops at the SBC's socket
+scenario_make "$WORKDIR/sbc_uac.xml" "$BENCH_DIR/sbc_uac.xml" \
+	TONE="$WORKDIR/tone.al"
+
+SIPP_TIMEOUT=600 sipp_quiet_bg pbxs "$BENCH_DIR/callee_answer.xml" \
+	-i "$PBXS_IP" -p "$PBXS_PORT" -mi "$PBXS_IP" -mp "$MPD" -rtp_echo \
+	-recv_timeout 60000
+PBXS_PID=$SIPP_PID
+wait_for 50 0.1 bash -c "[ -n \"\$(ss -Hlnu '( sport = :$PBXS_PORT )')\" ]"
+
+# rt_ms NAME: sipp's mean response time (ResponseTime1, cumulated) of a
+# run, in ms
+rt_ms()
+{
+	awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
+		{ v = $h["ResponseTime1(C)"] }
+		END { n = split(v, a, ":"); if (n < 4) { print "n/a"; exit }
+			us = a[4]; while (length(us) < 6) us = us "0"
+			ms = (a[1] * 3600 + a[2] * 60 + a[3]) * 1000
+			printf "%.1f", ms + us / 1000 }' "$WORKDIR/$1.csv" 2>/dev/null
+}
+
+# legit NAME: the legitimate caller's LEGIT_CALLS calls at 10/s, 100 ms
+legit()
+{
+	stats "$1"
+	SIPP_TIMEOUT=120 sipp_quiet_run "$1" "$WORKDIR/sbc_uac.xml" \
+		"$SBC_PUB:$SBC_PORT" -i "$LEGIT_IP" -p "$PLEGIT" -s 101 \
+		-set dom "$BENCH_DOM" -mi "$LEGIT_IP" -mp "$MPE" -r 10 \
+		-m "$LEGIT_CALLS" -d 100 -recv_timeout 10000 -timeout 100 \
+		"${STATS[@]}"
+	read -r ok ko < <(sipp_counts "$1")
+}
+
+echo "---- SBC under a flood: $FLOOD_RATE OPTIONS/s for ${FLOOD_S}s from" \
+	"$FLOOD_IP, $LEGIT_CALLS legitimate calls"
+nctl sbc sbc security set --dos-threshold 500 --dos-window 2 \
+	--dos-period 1h >/dev/null 2>&1 &&
+	nctl sbc sbc security allow add "$LEGIT_IP" >/dev/null 2>&1 ||
+	echo "     relaisctl sbc security set/allow add failed"
+
+legit legit0
+figure "legitimate calls OK / failed, no flood" "${ok:-0} / ${ko:-0}"
+figure "  call setup time (INVITE -> 200), no flood" "$(rt_ms legit0) ms"
+failures legit0
+
+d0=$(sbc_counter sbc dropped_denied)
+r0=$(sbc_counter sbc requests)
+load_start
+SIPP_TIMEOUT=$((FLOOD_S + 60)) sipp_quiet_bg flood \
+	"$SRC_DIR/tests/integration/sipp/sbc_options.xml" "$SBC_PUB:$SBC_PORT" \
+	-i "$FLOOD_IP" -p "$PFLOOD" -r "$FLOOD_RATE" \
+	-m $((FLOOD_RATE * FLOOD_S)) -recv_timeout 500 -timeout "$((FLOOD_S + 30))"
+FLOOD_PID=$SIPP_PID
+wait_for 50 0.1 sbc_denied sbc "$FLOOD_IP" ||
+	echo "     $FLOOD_IP not on the deny-list after 5 s"
+legit legit1
+sipp_wait "$FLOOD_PID"
+load_stop
+d1=$(sbc_counter sbc dropped_denied)
+r1=$(sbc_counter sbc requests)
+el=$(awk -v a="$LOAD_T0" -v b="$LOAD_T1" 'BEGIN { printf "%.2f", b - a }')
+figure "legitimate calls OK / failed, flooded" "${ok:-0} / ${ko:-0}"
+figure "  call setup time (INVITE -> 200), flooded" "$(rt_ms legit1) ms"
+failures legit1
+figure "flood: requests seen by the SBC" "$((r1 - r0)) in $el s"
+figure "flood: requests dropped per second" "$(rate $((d1 - d0)) "$el")"
+load_report
+
+# ---- 6. call setups through the SBC --------------------------------------
+echo "---- SBC call setups: $SBC_CALLS calls, target rate $SBC_RATE/s," \
+	"RTP ${SBC_HOLD_MS} ms each"
+nctl sbc sbc security deny clear >/dev/null 2>&1
+nctl sbc sbc security level none >/dev/null 2>&1
+stats sbcsetup
+load_start
+t0=$(now)
+SIPP_TIMEOUT=240 sipp_quiet_run sbcsetup "$WORKDIR/sbc_uac.xml" \
+	"$SBC_PUB:$SBC_PORT" -i 127.0.10.1 -p "$PLEGIT" -s 101 \
+	-set dom "$BENCH_DOM" -mi 127.0.10.1 -mp "$MPE" -r "$SBC_RATE" \
+	-l 1000 -m "$SBC_CALLS" -d "$SBC_HOLD_MS" -recv_timeout 10000 \
+	-timeout 200 "${STATS[@]}"
+t1=$(now)
+load_stop
+read -r ok ko < <(sipp_counts sbcsetup)
+el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+figure "SBC calls OK / failed (RTP relayed)" "${ok:-0} / ${ko:-0} in $el s"
+figure "SBC call setups per second" "$(rate "${ok:-0}" "$el")"
+figure "  call setup time (INVITE -> 200)" "$(rt_ms sbcsetup) ms"
+load_report
+failures sbcsetup
+kill_pid "$PBXS_PID"
+node_stop sbc
 
 echo
 echo "==== relaisd bench summary"

@@ -23,13 +23,15 @@ BUILD_PKGS=(
 # pgrep/ps (procps), python3 for small UDP/TCP senders; clang-format and nm
 # (binutils) for the format and symbol checks; kamailio as a carrier's
 # access SBC over TLS, dnsmasq as the test DNS server (SRV and A records),
-# openssl for the test CA and s_client.
+# openssl for the test CA and s_client; nftables for the NAT of the SBC
+# test (a masquerading network namespace).
 TEST_PKGS=(
 	libcmocka-dev clang libclang-rt-14-dev
 	sip-tester baresip-core tshark sox
 	iproute2 procps psmisc python3 coreutils
 	clang-format binutils
 	kamailio kamailio-tls-modules dnsmasq-base openssl
+	nftables
 )
 
 BENCH_PKGS=(sip-tester sqlite3 iproute2 procps coreutils python3)

@@ -632,3 +632,347 @@ ports_count()
 		NF == 2 && in_($1, s) && in_($2, d) { n++ }
 		END { print n + 0 }' "$WORKDIR/$1.ports"
 }
+
+# ---- several relaisd at once (SBC tests) ----------------------------------
+# A node is one more relaisd in WORKDIR/NAME (NAME: letters, digits, _),
+# with its own database, control socket and log, started by node_start and
+# stopped by PID at the end of the test (it is tracked). The base
+# configuration has no SIP listener of its own: the lines given add them
+# (e.g. "sip_udp_listen = 127.0.40.1:5060") or the sbc_* keys.
+
+# node_start NAME [CONFIG LINE...]: start relaisd NAME, wait until ready;
+# sets NODE_PID_NAME; dies with the log tail when it does not start
+node_start()
+{
+	local name=$1 dir="$WORKDIR/$1" pid i rmin rmax
+	shift
+
+	mkdir -p "$dir"
+	free_range 8 rmin rmax || die "no free ports for $name"
+	{
+		echo "# written by tests/integration/lib.sh for $TEST_NAME"
+		echo "sip_udp_listen ="
+		echo "sip_tcp_listen ="
+		echo "sip_tls_listen ="
+		echo "sip_realm = $RELAIS_REALM"
+		echo "tls_cert = $dir/tls.pem"
+		echo "rtp_port_min = $rmin"
+		echo "rtp_port_max = $rmax"
+		echo "db_path = $dir/relais.db"
+		echo "control_socket = $dir/ctl.sock"
+		echo "pid_file = $dir/relaisd.pid"
+		echo "log_level = ${RELAIS_LOG_LEVEL:-debug}"
+		printf '%s\n' "$@"
+	} >"$dir/relaisd.conf"
+	rm -f "$dir/ctl.sock" "$dir/relaisd.pid"
+	echo "==== $(date +%T) relaisd $name start" >>"$dir/relaisd.log"
+	"$RELAISD" --config "$dir/relaisd.conf" --foreground \
+		>>"$dir/relaisd.log" 2>&1 </dev/null &
+	pid=$!
+	track "$pid"
+	printf -v "NODE_PID_$name" '%s' "$pid"
+	for ((i = 0; i < 200; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			node_log_tail "$name"
+			die "relaisd $name exited during start"
+		fi
+		node_ready "$name" && break
+		sleep 0.1
+	done
+	if ! node_ready "$name"; then
+		node_log_tail "$name"
+		die "relaisd $name not ready after 20 s"
+	fi
+	echo "     relaisd $name pid $pid"
+}
+
+node_ready()
+{
+	local dir="$WORKDIR/$1"
+
+	[ -S "$dir/ctl.sock" ] || return 1
+	grep -q "relaisd ready" "$dir/relaisd.log" && return 0
+	[ -s "$dir/relaisd.pid" ]
+}
+
+node_log()
+{
+	echo "$WORKDIR/$1/relaisd.log"
+}
+
+node_log_tail()
+{
+	echo "---- last lines of $(node_log "$1")"
+	tail -n "${2:-40}" "$(node_log "$1")" 2>/dev/null | sed 's/^/    /'
+	echo "----"
+}
+
+node_alive()
+{
+	local pid="NODE_PID_$1"
+	[ -n "${!pid:-}" ] && kill -0 "${!pid}" 2>/dev/null
+}
+
+# node_stop NAME: stop relaisd NAME (TERM, then KILL after 5 s)
+node_stop()
+{
+	local pid="NODE_PID_$1"
+	[ -n "${!pid:-}" ] && kill_pid "${!pid}"
+}
+
+# nctl NAME ARGS...: relaisctl on node NAME
+nctl()
+{
+	local name=$1
+	shift
+	"$RELAISCTL" --socket "$WORKDIR/$name/ctl.sock" "$@"
+}
+
+# node_logged NAME PATTERN: node NAME's log has a line matching PATTERN
+node_logged()
+{
+	grep -qE "$2" "$(node_log "$1")"
+}
+
+# nodes_show NAME...: the log tails of the nodes (after a failure)
+nodes_show()
+{
+	local n
+	for n in "$@"; do
+		node_log_tail "$n" 60
+	done
+}
+
+# ---- SBC -----------------------------------------------------------------
+
+# sbc_json NODE ARGS...: `relaisctl --json sbc ARGS` on NODE
+sbc_json()
+{
+	local name=$1
+	shift
+	nctl "$name" --json sbc "$@"
+}
+
+# sbc_denied NODE ADDR [REASON]: ADDR is on NODE's deny-list (with a
+# reason containing REASON, e.g. "brute")
+sbc_denied()
+{
+	sbc_json "$1" security deny list 2>/dev/null |
+		"$PYTHON" -c '
+import json, sys
+j = json.load(sys.stdin)
+if isinstance(j, dict):
+    j = next((v for v in j.values() if isinstance(v, list)), [])
+addr, reason = sys.argv[1], sys.argv[2]
+for e in j:
+    s = json.dumps(e)
+    if "\"%s\"" % addr in s or "\"%s/32\"" % addr in s:
+        if reason.lower() in s.lower():
+            sys.exit(0)
+sys.exit(1)
+' "$2" "${3:-}"
+}
+
+sbc_not_denied()
+{
+	! sbc_denied "$1" "$2"
+}
+
+# sbc_counter NODE KEY: the first number under KEY anywhere in
+# `relaisctl --json sbc status` (e.g. dropped_denied), 0 when absent
+sbc_counter()
+{
+	sbc_json "$1" status 2>/dev/null | "$PYTHON" -c '
+import json, sys
+def find(o, k):
+    if isinstance(o, dict):
+        if k in o and isinstance(o[k], (int, float)):
+            return o[k]
+        for v in o.values():
+            r = find(v, k)
+            if r is not None:
+                return r
+    elif isinstance(o, list):
+        for v in o:
+            r = find(v, k)
+            if r is not None:
+                return r
+    return None
+try:
+    r = find(json.load(sys.stdin), sys.argv[1])
+except ValueError:
+    r = None
+print(int(r) if r is not None else 0)
+' "$2"
+}
+
+# sip_probe SRC_IP DST_IP DST_PORT [WAIT_S] [UA]: one OPTIONS over UDP
+# from SRC_IP (any port) to DST_IP:DST_PORT; prints the status code of
+# the answer or "none" (nothing within WAIT_S seconds, default 2)
+sip_probe()
+{
+	"$PYTHON" - "$1" "$2" "$3" "${4:-2}" "${5:-relais-tests}" <<'PYEOF'
+import random, re, socket, sys, time
+src, dst, port, wait, ua = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
+    float(sys.argv[4]), sys.argv[5]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+lp = s.getsockname()[1]
+tag = "%08x" % random.getrandbits(32)
+msg = ("OPTIONS sip:%s:%d SIP/2.0\r\n"
+       "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport\r\n"
+       "Max-Forwards: 70\r\n"
+       "To: <sip:%s:%d>\r\n"
+       "From: <sip:probe@%s>;tag=%s\r\n"
+       "Call-ID: probe-%s@%s\r\n"
+       "CSeq: 1 OPTIONS\r\n"
+       "User-Agent: %s\r\n"
+       "Content-Length: 0\r\n\r\n") % (dst, port, src, lp, tag, dst, port,
+                                       src, tag, tag, src, ua)
+s.sendto(msg.encode(), (dst, port))
+s.settimeout(0.1)
+deadline = time.time() + wait
+code = "none"
+while time.time() < deadline:
+    try:
+        d, _ = s.recvfrom(65535)
+    except socket.timeout:
+        continue
+    m = re.match(rb"SIP/2\.0 (\d{3}) ", d)
+    if m and m.group(1) != b"100":
+        code = m.group(1).decode()
+        break
+print(code)
+PYEOF
+}
+
+# capture_start_if IFACE NAME FILTER: capture_start on another interface
+capture_start_if()
+{
+	local ifc=$1 name=$2 filter=$3
+
+	tshark -i "$ifc" -f "$filter" -w "$WORKDIR/$name.pcap" \
+		>"$WORKDIR/$name.tshark" 2>&1 </dev/null &
+	CAPTURE_PID=$!
+	track "$CAPTURE_PID"
+	wait_for 100 0.1 grep -q "Capturing on" "$WORKDIR/$name.tshark"
+}
+
+# capture_leaks NAME HOSTS FORBIDDEN: in capture NAME, the packets sent
+# from or to an address matching the regular expression HOSTS whose
+# payload (as text) matches FORBIDDEN; prints "SIP-PACKETS LEAKS" and
+# writes the leaking payloads to WORKDIR/NAME.leaks
+capture_leaks()
+{
+	tshark -r "$WORKDIR/$1.pcap" -T fields -e ip.src -e ip.dst \
+		-e udp.payload -e tcp.payload 2>/dev/null |
+		"$PYTHON" -c '
+import re, sys
+hosts, bad, out = re.compile(sys.argv[1]), re.compile(sys.argv[2]), \
+    open(sys.argv[3], "w")
+sip = leaks = 0
+for line in sys.stdin:
+    f = line.rstrip("\n").split("\t")
+    if len(f) < 3 or not (hosts.fullmatch(f[0]) or hosts.fullmatch(f[1])):
+        continue
+    hexs = "".join(x.replace(":", "").replace(",", "") for x in f[2:])
+    try:
+        text = bytes.fromhex(hexs).decode("latin-1")
+    except ValueError:
+        continue
+    if "SIP/2.0" in text:
+        sip += 1
+    if bad.search(text):
+        leaks += 1
+        out.write("%s -> %s\n%s\n\n" % (f[0], f[1], text))
+print(sip, leaks)
+' "$2" "$3" "$WORKDIR/$1.leaks"
+}
+
+# capture_flows NAME: "src dst sport dport" of every UDP packet of capture
+# NAME in WORKDIR/NAME.flows (count them with flows_count)
+capture_flows()
+{
+	tshark -r "$WORKDIR/$1.pcap" -Y udp -T fields -e ip.src -e ip.dst \
+		-e udp.srcport -e udp.dstport 2>/dev/null >"$WORKDIR/$1.flows"
+}
+
+# flows_count NAME SRC_RE DST_RE [SPORTS] [DPORTS]: packets from an
+# address matching SRC_RE to one matching DST_RE (awk regular
+# expressions, anchored), ports in SPORTS/DPORTS ("MIN-MAX", default any)
+flows_count()
+{
+	awk -v s="^($2)\$" -v d="^($3)\$" -v sp="${4:-0-65535}" \
+		-v dp="${5:-0-65535}" '
+		function in_(p, r,   a) {
+			if (split(r, a, "-") == 2)
+				return p + 0 >= a[1] + 0 && p + 0 <= a[2] + 0
+			return p + 0 == r + 0
+		}
+		$1 ~ s && $2 ~ d && in_($3, sp) && in_($4, dp) { n++ }
+		END { print n + 0 }' "$WORKDIR/$1.flows"
+}
+
+# capture_callids NAME HOSTS: the Call-IDs of the SIP messages of capture
+# NAME sent from or to an address matching HOSTS (a regular expression),
+# one a line, sorted
+capture_callids()
+{
+	tshark -r "$WORKDIR/$1.pcap" -T fields -e ip.src -e ip.dst \
+		-e udp.payload -e tcp.payload 2>/dev/null |
+		"$PYTHON" -c '
+import re, sys
+hosts = re.compile(sys.argv[1])
+ids = set()
+for line in sys.stdin:
+    f = line.rstrip("\n").split("\t")
+    if len(f) < 3 or not (hosts.fullmatch(f[0]) or hosts.fullmatch(f[1])):
+        continue
+    hexs = "".join(x.replace(":", "").replace(",", "") for x in f[2:])
+    try:
+        text = bytes.fromhex(hexs).decode("latin-1")
+    except ValueError:
+        continue
+    for m in re.finditer(r"^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)", text,
+                         re.M | re.I):
+        ids.add(m.group(1))
+for i in sorted(ids):
+    print(i)
+' "$2"
+}
+
+# port_pref VAR PORT: set VAR to PORT when it is free for UDP and TCP
+# (e.g. a default such as 5060), else to a free port; the SBC tests use
+# the defaults unless another run holds them
+port_pref()
+{
+	if port_busy "$2"; then
+		free_port "$1"
+	else
+		USED_PORTS="$USED_PORTS$2 "
+		printf -v "$1" '%s' "$2"
+	fi
+}
+
+# sbc_pbx_off: the SBC processes of the SBC tests run without SIP
+# listeners of their own (sip_udp_listen, sip_tcp_listen and
+# sip_tls_listen empty: node_start's base): a dedicated SBC. Checked once
+# with --check-config; SBC_PBX_OFF stays empty (kept so that a test can
+# add lines to the SBC's configuration).
+SBC_PBX_OFF=()
+sbc_pbx_off()
+{
+	local f="$WORKDIR/pbx-off.conf" out
+	printf '%s\n' "sip_udp_listen =" "sip_tcp_listen =" \
+		"sip_tls_listen =" "db_path = $WORKDIR/pbx-off.db" \
+		"control_socket = $WORKDIR/pbx-off.sock" \
+		"sbc_mode = standard" "sbc_public_interface = 127.0.20.1" \
+		"sbc_private_interface = 127.0.30.1" \
+		"sbc_pbx = 127.0.40.1" >"$f"
+	if out=$("$RELAISD" --config "$f" --check-config 2>&1); then
+		pass "an SBC without PBX listeners is a valid configuration"
+		return 0
+	fi
+	fail "relaisd refuses an SBC without PBX listeners: $out"
+	return 1
+}
