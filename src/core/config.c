@@ -228,13 +228,14 @@ static const struct conf_key keys[] = {
 	    "SBC: send RTP back to where it comes from (latch on the first"
 	    " packet's source; needed for phones behind NAT)"),
 	ENUM("sbc_public_srtp", sbc_public_srtp, sbc_srtps,
-	     "SRTP on the public side: auto (enforced when the side's "
-	     "transport is TLS, allowed otherwise), disabled, allowed or "
+	     "SRTP on the public side: auto (enforced on TLS legs, plain "
+	     "RTP otherwise), disabled, allowed (follow the other side) or "
 	     "enforced"),
 	ENUM("sbc_private_srtp", sbc_private_srtp, sbc_srtps,
 	     "SRTP on the private side: auto (enforced when "
-	     "sbc_pbx_transport is tls, allowed otherwise), disabled, "
-	     "allowed or enforced"),
+	     "sbc_pbx_transport is tls, plain RTP otherwise: the PBX sees "
+	     "remote workers as ordinary phones), disabled, allowed or "
+	     "enforced"),
 };
 
 

@@ -161,7 +161,7 @@ static int srtp_get(int *srtp, const char *key, const char *val, bool tls,
 		    char *why, size_t sz)
 {
 	if (!val[0] || !strcasecmp(val, "auto"))
-		*srtp = tls ? MNEG_SRTP_ENFORCED : MNEG_SRTP_ALLOWED;
+		*srtp = tls ? MNEG_SRTP_ENFORCED : MNEG_SRTP_DISABLED;
 	else if (!strcasecmp(val, "disabled"))
 		*srtp = MNEG_SRTP_DISABLED;
 	else if (!strcasecmp(val, "allowed"))

@@ -563,7 +563,7 @@ static void test_resolve_standard(void **state)
 	assert_true(sc.rtp_port_change);
 	assert_false(sc.symmetric_rtp);
 	assert_int_equal(sc.pub_srtp, MNEG_SRTP_ENFORCED);
-	assert_int_equal(sc.priv_srtp, MNEG_SRTP_ALLOWED);
+	assert_int_equal(sc.priv_srtp, MNEG_SRTP_DISABLED);
 
 	/* explicit values win over auto; a PBX port is kept */
 	str_ncpy(cfg.sbc_public_srtp, "disabled", sizeof(cfg.sbc_public_srtp));
@@ -753,7 +753,7 @@ static void test_resolve_numbers(void **state)
 	assert_int_equal(sbc_conf_resolve(&sc, &cfg, why, sizeof(why)), 0);
 	assert_false(sc.priv_tls);
 	assert_true(sc.priv_udp && sc.priv_tcp);
-	assert_int_equal(sc.priv_srtp, MNEG_SRTP_ALLOWED);
+	assert_int_equal(sc.priv_srtp, MNEG_SRTP_DISABLED);
 
 	/* RTP range: at least 4 ports, within 1024-65535 */
 	static const uint32_t bad[][2] = {
