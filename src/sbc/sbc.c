@@ -609,6 +609,15 @@ static int stacks_setup(struct sbc *s)
 	if (err)
 		return err;
 
+	/* LAN mode: calls toward remote phones go to the WAN element's
+	   private listener, whose certificate names that address */
+	if (c->mode == SBC_MODE_LAN) {
+		re_snprintf(pbx, sizeof(pbx), "%j", &c->wan_peer);
+		err = sipstack_set_server_name(s->pub.ss, pbx);
+		if (err)
+			return err;
+	}
+
 	/* before any other listener: a dropped request reaches nothing */
 	err = sip_listen(&s->pub.lsnr_guard, s->pub.sip, true, guard_req_h, s);
 	err |= sip_listen(&s->pub.lsnr_guard_rsp, s->pub.sip, false,

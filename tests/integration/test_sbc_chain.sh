@@ -159,7 +159,7 @@ sox -n -r 8000 -c 1 -b 16 "$WORKDIR/tone101.wav" synth 40 sine 880 vol 0.5
 # addresses, tell the hops apart)
 capture_start hop1 "port $WAN_PORT" || fail "tshark did not start capturing"
 HOP1_CAPTURE=$CAPTURE_PID
-capture_start hop2 "port $CHAIN_PORT" || fail "tshark did not start capturing"
+capture_start hop2 "port $CHAIN_PORT or port $WAN_PRIV_PORT" || fail "tshark did not start capturing"
 HOP2_CAPTURE=$CAPTURE_PID
 
 # ---- phones ------------------------------------------------------------------
@@ -215,6 +215,22 @@ else
 fi
 cmd remote "/hangup"
 check "the call ended" wait_for 100 0.1 no_call
+sleep 0.5 # recordings closed
+check "101 heard the remote phone's 440 Hz tone" ua_heard desk 440
+check "the remote phone heard 101's 880 Hz tone" ua_heard remote 880
+
+# the other way: the PBX calls the remote worker through the LAN element,
+# which connects to the WAN element's private listener (TLS, its
+# certificate checked against sbc_wan_peer)
+cmd desk "/dial 100"
+if wait_for 150 0.1 connected; then
+	pass "101 -> 100 through both elements: connected"
+else
+	fail "the PBX's call to the remote worker is not connected" \
+		"(state '$(pbx_call_state)')"
+fi
+cmd desk "/hangup"
+check "the second call ended" wait_for 100 0.1 no_call
 sleep 0.5
 kill_pid "$HOP1_CAPTURE"
 kill_pid "$HOP2_CAPTURE"
@@ -223,8 +239,6 @@ ua_stop desk
 
 check "the remote phone's SRTP is on" \
 	grep -q "SRTP is Enabled" "$WORKDIR/ua-remote/out.txt"
-check "101 heard the remote phone's 440 Hz tone" ua_heard desk 440
-check "the remote phone heard 101's 880 Hz tone" ua_heard remote 880
 
 # ---- no SIP in clear on the two outer hops ------------------------------------------
 read -r sip _ < <(capture_leaks hop1 '.*' x)
