@@ -618,7 +618,10 @@ static int stacks_setup(struct sbc *s)
 			return err;
 	}
 
-	/* before any other listener: a dropped request reaches nothing */
+	/* before our other listeners: a dropped request reaches none of
+	   them (libre's own transaction layer, registered by sip_alloc(),
+	   still resends its cached answer to a retransmission of a request
+	   it saw before the source was denied) */
 	err = sip_listen(&s->pub.lsnr_guard, s->pub.sip, true, guard_req_h, s);
 	err |= sip_listen(&s->pub.lsnr_guard_rsp, s->pub.sip, false,
 			  guard_rsp_h, s);

@@ -294,8 +294,12 @@ static int hdrs_build(char **hdrsp, struct sbc *s, const struct sip_msg *msg,
 		return ENOMEM;
 
 	err |= hdr_copy(mb, msg, SIP_HDR_PRIVACY, "Privacy", NULL);
-	err |= hdr_copy(mb, msg, SIP_HDR_P_ASSERTED_IDENTITY,
-			"P-Asserted-Identity", host);
+	/* RFC 3325 trust boundary: an identity asserted from outside is not
+	   believed (phones may ask with P-Preferred-Identity); a LAN
+	   element's public side is the WAN element, which dropped them */
+	if (to == SBC_PUBLIC || s->conf.mode == SBC_MODE_LAN)
+		err |= hdr_copy(mb, msg, SIP_HDR_P_ASSERTED_IDENTITY,
+				"P-Asserted-Identity", host);
 	if (!msg->req) {
 		err |= hdr_copy(mb, msg, SIP_HDR_REASON, "Reason", NULL);
 		err |= hdr_copy(mb, msg, SIP_HDR_WWW_AUTHENTICATE,
@@ -794,12 +798,22 @@ static void estab_handler(const struct sip_msg *msg, void *arg)
 }
 
 
-/* SIP INFO (DTMF) goes to the other leg as it came, body and type */
+/* SIP INFO DTMF (application/dtmf-relay, application/dtmf) goes to the
+   other leg as it came; other bodies could carry anything of this side
+   (XML, SDP), so they are refused */
 static void info_handler(struct sip *sip, const struct sip_msg *msg, void *arg)
 {
 	struct leg *leg = arg;
 	struct sbccall *call = leg->call;
 	struct sipsess *other = call->leg[other_id(leg->side)].sess;
+
+	if (mbuf_get_left(msg->mb) &&
+	    (pl_strcasecmp(&msg->ctyp.type, "application") ||
+	     (pl_strcasecmp(&msg->ctyp.subtype, "dtmf-relay") &&
+	      pl_strcasecmp(&msg->ctyp.subtype, "dtmf")))) {
+		(void)sip_reply(sip, msg, 415, "Unsupported Media Type");
+		return;
+	}
 
 	if (other && call->answered && mbuf_get_left(msg->mb) &&
 	    mbuf_get_left(msg->mb) <= SDP_MAX) {
