@@ -233,6 +233,17 @@ int mneg_local_answer(struct mneg *m, enum media_side to, struct mbuf **out);
 int mneg_legs(const struct mneg *m, struct media_leg *a, struct media_leg *b);
 int mneg_peer(const struct mneg *m, enum media_side side, struct sa *rtp,
 	      struct sa *rtcp);
+/**
+ * Tell the relay what the negotiation decided: each side's peer
+ * (mcall_set_peer) and, once an answer was seen, the legs
+ * (mcall_set_legs), copied into la/lb for the caller's log line.
+ *
+ * @return 0, ENOENT before any answer (peers set only), or the relay's
+ *         refusal of the legs
+ */
+int mneg_apply(const struct mneg *m, struct mcall *mc, struct media_leg *la,
+	       struct media_leg *lb);
+
 /** Direction the last offer from side `from` asked for (hold/resume) */
 enum sdprw_dir mneg_offer_dir(const struct mneg *m, enum media_side from);
 

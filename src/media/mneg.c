@@ -1932,3 +1932,34 @@ enum sdprw_dir mneg_offer_dir(const struct mneg *m, enum media_side from)
 
 	return m->sidev[from].offer_dir;
 }
+
+
+/**
+ * Apply the negotiated peers and legs to a call's relay
+ *
+ * @param m  Negotiation
+ * @param mc The call's relay
+ * @param la Side A's leg, as applied
+ * @param lb Side B's leg, as applied
+ *
+ * @return 0 if success, ENOENT before an answer, otherwise errorcode
+ */
+int mneg_apply(const struct mneg *m, struct mcall *mc, struct media_leg *la,
+	       struct media_leg *lb)
+{
+	struct sa rtp, rtcp;
+
+	if (!m || !mc || !la || !lb)
+		return EINVAL;
+
+	for (int i = 0; i < 2; i++) {
+		if (!mneg_peer(m, (enum media_side)i, &rtp, &rtcp))
+			(void)mcall_set_peer(mc, (enum media_side)i, &rtp,
+					     &rtcp);
+	}
+
+	if (mneg_legs(m, la, lb))
+		return ENOENT;
+
+	return mcall_set_legs(mc, la, lb);
+}

@@ -472,19 +472,11 @@ static void sdp_keep(struct mbuf **slot, struct mbuf *mb)
 static void media_apply(struct sbccall *call)
 {
 	struct media_leg la, lb;
-	struct sa rtp, rtcp;
 	int err;
 
-	for (int i = 0; i < 2; i++) {
-		if (!mneg_peer(call->mn, (enum media_side)i, &rtp, &rtcp))
-			(void)mcall_set_peer(call->mc, (enum media_side)i,
-					     &rtp, &rtcp);
-	}
-
-	if (mneg_legs(call->mn, &la, &lb))
+	err = mneg_apply(call->mn, call->mc, &la, &lb);
+	if (err == ENOENT)
 		return;
-
-	err = mcall_set_legs(call->mc, &la, &lb);
 	if (err)
 		log_warn("relay refused the legs: %m", err);
 	else if (la.codec != lb.codec)
