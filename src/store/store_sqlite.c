@@ -442,6 +442,25 @@ static int step_each(struct sqlite_db *sdb, sqlite3_stmt *stmt, row_h *rowh,
 }
 
 
+/* Every row of a statement without parameters, through rowh */
+static int list_all(struct sqlite_db *sdb, enum stmt_id id, row_h *rowh,
+		    void *ctx, const char *what)
+{
+	sqlite3_stmt *stmt = NULL;
+	int err;
+
+	err = stmt_get(sdb, id, &stmt);
+	if (err)
+		return err;
+
+	err = step_each(sdb, stmt, rowh, ctx, what);
+
+	stmt_release(sdb, id, stmt);
+
+	return err;
+}
+
+
 static int version_read(struct sqlite_db *sdb, uint32_t *version)
 {
 	sqlite3_stmt *stmt = NULL;
@@ -866,20 +885,9 @@ static int ext_row(sqlite3_stmt *stmt, void *ctx)
 
 static int sqlite_ext_foreach(void *db, store_ext_h *h, void *arg)
 {
-	struct sqlite_db *sdb = db;
-	sqlite3_stmt *stmt = NULL;
 	struct iter it = { .h = h, .arg = arg };
-	int err;
 
-	err = stmt_get(sdb, ST_EXT_ALL, &stmt);
-	if (err)
-		return err;
-
-	err = step_each(sdb, stmt, ext_row, &it, "list extensions");
-
-	stmt_release(sdb, ST_EXT_ALL, stmt);
-
-	return err;
+	return list_all(db, ST_EXT_ALL, ext_row, &it, "list extensions");
 }
 
 
@@ -1479,20 +1487,9 @@ static int trunk_row(sqlite3_stmt *stmt, void *ctx)
 
 static int sqlite_trunk_foreach(void *db, store_trunk_h *h, void *arg)
 {
-	struct sqlite_db *sdb = db;
-	sqlite3_stmt *stmt = NULL;
 	struct iter it = { .h = h, .arg = arg };
-	int err;
 
-	err = stmt_get(sdb, ST_TRUNK_ALL, &stmt);
-	if (err)
-		return err;
-
-	err = step_each(sdb, stmt, trunk_row, &it, "list trunks");
-
-	stmt_release(sdb, ST_TRUNK_ALL, stmt);
-
-	return err;
+	return list_all(db, ST_TRUNK_ALL, trunk_row, &it, "list trunks");
 }
 
 
@@ -1859,20 +1856,10 @@ static int irule_row(sqlite3_stmt *stmt, void *ctx)
 
 static int sqlite_irule_foreach(void *db, store_irule_h *h, void *arg)
 {
-	struct sqlite_db *sdb = db;
-	sqlite3_stmt *stmt = NULL;
 	struct iter it = { .h = h, .arg = arg };
-	int err;
 
-	err = stmt_get(sdb, ST_IRULE_ALL, &stmt);
-	if (err)
-		return err;
-
-	err = step_each(sdb, stmt, irule_row, &it, "list inbound rules");
-
-	stmt_release(sdb, ST_IRULE_ALL, stmt);
-
-	return err;
+	return list_all(db, ST_IRULE_ALL, irule_row, &it,
+			"list inbound rules");
 }
 
 
@@ -1990,20 +1977,9 @@ static int holiday_row(sqlite3_stmt *stmt, void *ctx)
 
 static int sqlite_holiday_foreach(void *db, store_holiday_h *h, void *arg)
 {
-	struct sqlite_db *sdb = db;
-	sqlite3_stmt *stmt = NULL;
 	struct iter it = { .h = h, .arg = arg };
-	int err;
 
-	err = stmt_get(sdb, ST_HOLIDAY_ALL, &stmt);
-	if (err)
-		return err;
-
-	err = step_each(sdb, stmt, holiday_row, &it, "list holidays");
-
-	stmt_release(sdb, ST_HOLIDAY_ALL, stmt);
-
-	return err;
+	return list_all(db, ST_HOLIDAY_ALL, holiday_row, &it, "list holidays");
 }
 
 
@@ -2123,20 +2099,10 @@ static int sbcallow_row(sqlite3_stmt *stmt, void *ctx)
 
 static int sqlite_sbcallow_foreach(void *db, store_text_h *h, void *arg)
 {
-	struct sqlite_db *sdb = db;
-	sqlite3_stmt *stmt = NULL;
 	struct iter it = { .h = h, .arg = arg };
-	int err;
 
-	err = stmt_get(sdb, ST_SBCALLOW_ALL, &stmt);
-	if (err)
-		return err;
-
-	err = step_each(sdb, stmt, sbcallow_row, &it, "list SBC allow");
-
-	stmt_release(sdb, ST_SBCALLOW_ALL, stmt);
-
-	return err;
+	return list_all(db, ST_SBCALLOW_ALL, sbcallow_row, &it,
+			"list SBC allow");
 }
 
 
@@ -2216,20 +2182,9 @@ static int sbcdeny_row(sqlite3_stmt *stmt, void *ctx)
 
 static int sqlite_sbcdeny_foreach(void *db, store_sbcdeny_h *h, void *arg)
 {
-	struct sqlite_db *sdb = db;
-	sqlite3_stmt *stmt = NULL;
 	struct iter it = { .h = h, .arg = arg };
-	int err;
 
-	err = stmt_get(sdb, ST_SBCDENY_ALL, &stmt);
-	if (err)
-		return err;
-
-	err = step_each(sdb, stmt, sbcdeny_row, &it, "list SBC deny");
-
-	stmt_release(sdb, ST_SBCDENY_ALL, stmt);
-
-	return err;
+	return list_all(db, ST_SBCDENY_ALL, sbcdeny_row, &it, "list SBC deny");
 }
 
 
